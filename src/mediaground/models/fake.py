@@ -1,0 +1,101 @@
+"""Deterministic fake backends for fast tests, registered through the real registry.
+
+FakeText hashes words (sha256, never Python's salted hash) into a bag-of-words vector, so texts
+sharing words are similar. FakeImage describes an image by a coarse colour thumbnail and labels it
+with its dominant colour name, which exercises the label → text bridge without a real model.
+Both count their calls so tests can assert batching and skipped work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+
+from mediaground.models.base import Embedder, ImageEmbedder, ImagePreprocessor, l2_normalize
+
+COLOURS = {
+    "red": (0.9, 0.1, 0.1), "green": (0.1, 0.8, 0.1), "blue": (0.1, 0.1, 0.9),
+    "yellow": (0.9, 0.9, 0.1), "white": (0.95, 0.95, 0.95), "black": (0.05, 0.05, 0.05),
+    "grey": (0.5, 0.5, 0.5), "orange": (0.95, 0.55, 0.1), "purple": (0.5, 0.1, 0.6),
+}
+
+
+def _bucket(word: str, dim: int) -> int:
+    return int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "little") % dim
+
+
+class FakeText(Embedder):
+    model_id = "fake-text"
+    inputs = frozenset({"text"})
+    batch_size = 8
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts_seen = 0
+
+    @property
+    def dim(self) -> int:
+        return 64
+
+    @property
+    def revision(self) -> str:
+        return "1"
+
+    def weights_sha256(self) -> str:
+        return hashlib.sha256(b"fake-text-v1").hexdigest()
+
+    @property
+    def runtime(self) -> str:
+        return "numpy"
+
+    def _embed_texts(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        self.texts_seen += len(texts)
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[row, _bucket(word, self.dim)] += 1.0
+            out[row, _bucket("\0bias", self.dim)] += 0.01  # empty text still has a direction
+        return l2_normalize(out)
+
+
+class FakeImage(ImageEmbedder):
+    model_id = "fake-image"
+    batch_size = 4
+    preprocessor = ImagePreprocessor(size=16, resize_shorter=16, mean=(0.0,) * 3, std=(1.0,) * 3)
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.images_seen = 0
+
+    @property
+    def dim(self) -> int:
+        return 48
+
+    @property
+    def revision(self) -> str:
+        return "1"
+
+    def weights_sha256(self) -> str:
+        return hashlib.sha256(b"fake-image-v1").hexdigest()
+
+    @property
+    def runtime(self) -> str:
+        return "numpy"
+
+    @property
+    def labels(self) -> list[str]:
+        return list(COLOURS)
+
+    def run(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.calls += 1
+        self.images_seen += len(pixels)
+        n = len(pixels)
+        thumb = pixels.reshape(n, 3, 4, 4, 4, 4).mean(axis=(3, 5)).reshape(n, -1)  # 4x4 colour grid
+        mean_rgb = pixels.mean(axis=(2, 3))
+        palette = np.asarray(list(COLOURS.values()), np.float32)
+        dist = ((mean_rgb[:, None, :] - palette[None]) ** 2).sum(-1)
+        scores = np.exp(-dist * 20)
+        return l2_normalize(thumb.astype(np.float32)), (scores / scores.sum(1, keepdims=True)).astype(np.float32)

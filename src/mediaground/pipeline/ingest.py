@@ -1,0 +1,331 @@
+"""Ingest orchestration: scan → skip what is known → prepare in workers → embed in batches → write.
+
+Order of writes for each batch: originals into the content store, vectors into the index, then one
+catalog transaction. The catalog commit is the point of truth: a crash before it leaves only
+store objects and vectors the catalog does not know, which `reconcile` removes on the next run,
+and the files are simply processed again. Vector upserts are keyed, so nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable
+
+import numpy as np
+
+from mediaground.catalog.db import now
+from mediaground.ids import file_sha256
+from mediaground.index.base import VectorRow
+from mediaground.pipeline.prepare import Prepared, prepare
+from mediaground.pipeline.scan import scan
+
+if TYPE_CHECKING:
+    from mediaground.library import Library
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    renamed: int = 0
+    quarantined: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+                "renamed": self.renamed, "quarantined": self.quarantined}
+
+
+@dataclass
+class Progress:
+    total: int
+    done: int
+    path: str
+    status: str  # added | updated | unchanged | renamed | quarantined
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def text_document(searchable: dict[str, str]) -> str:
+    """What an asset says about itself in words, embedded into the text space."""
+    parts = [searchable.get(k, "") for k in ("title", "caption", "alt_text", "keywords", "place")]
+    return ". ".join(p.strip() for p in parts if p and p.strip())
+
+
+def fts_fields(prep_searchable: dict[str, str], path: str, label_names: list[str], fmt: str | None) -> dict[str, str]:
+    s = prep_searchable
+    stem = Path(path).stem
+    return {
+        "title": s.get("title", ""),
+        "caption": " ".join(filter(None, [s.get("caption", ""), s.get("alt_text", "")])),
+        "keywords": s.get("keywords", ""),
+        "labels": "; ".join(label_names),
+        "creator": " ".join(filter(None, [s.get("creator", ""), s.get("credit", ""), s.get("copyright", "")])),
+        "place": s.get("place", ""),
+        "filename": " ".join(stem.replace("_", " ").replace("-", " ").replace(".", " ").split()),
+        "other": " ".join(filter(None, [s.get(k, "") for k in ("artist", "album", "genre", "comment")] + [fmt or ""])),
+    }
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class Ingestor:
+    def __init__(self, library: "Library", workers: int | None = None, batch_size: int | None = None) -> None:
+        self.lib = library
+        self.workers = min(2, os.cpu_count() or 1) if workers is None else workers
+        self.batch_size = batch_size or library.image_model.batch_size
+        self.report = IngestReport()
+        self._batch: list[Prepared] = []
+        self._batch_assets: set[str] = set()
+
+    # --- entry point ------------------------------------------------------------------------
+    def run(self, inputs: Iterable[str | os.PathLike], progress: ProgressFn | None = None) -> IngestReport:
+        self.lib.reconcile()
+        files = list(scan(inputs, exclude=[self.lib.root]))
+        total, done = len(files), 0
+        cat = self.lib.catalog
+
+        def tick(path: str, status: str) -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(Progress(total, done, path, status))
+
+        to_prepare: list[tuple[str, str, int, int]] = []
+        for path in files:
+            p = str(path)
+            try:
+                st = os.stat(p)
+            except OSError as exc:
+                self._quarantine_now(p, "unreadable", str(exc), None, None, None)
+                tick(p, "quarantined")
+                continue
+            row = cat.path_row(p)
+            if row and row["current"] and row["size"] == st.st_size and row["mtime_ns"] == st.st_mtime_ns:
+                self.report.unchanged += 1
+                tick(p, "unchanged")
+                continue
+            q = cat.quarantine_row(p)
+            if q and q["size"] == st.st_size and q["mtime_ns"] == st.st_mtime_ns:
+                self.report.quarantined.append({"path": p, "reason": q["reason"], "detail": q["detail"]})
+                tick(p, "quarantined")
+                continue
+            try:
+                sha = file_sha256(p)
+            except OSError as exc:
+                self._quarantine_now(p, "unreadable", str(exc), None, st.st_size, st.st_mtime_ns)
+                tick(p, "quarantined")
+                continue
+            version = cat.version_row(sha)
+            if version is not None:
+                tick(p, self._known_file(p, sha, version["asset_id"], st.st_size, st.st_mtime_ns))
+                continue
+            to_prepare.append((p, sha, st.st_size, st.st_mtime_ns))
+
+        for prepared in self._prepared(to_prepare):
+            tick(prepared.path, self._handle(prepared))
+        self._flush()
+        for space in self.lib.spaces_in_use():
+            self.lib.index.optimize(space.id)
+        return self.report
+
+    # --- known file content (rename, copy, touch) -------------------------------------------
+    def _known_file(self, path: str, sha: str, asset_id: str, size: int, mtime_ns: int) -> str:
+        cat = self.lib.catalog
+        row = cat.path_row(path)
+        with cat.transaction():
+            if row is not None and row["asset_id"] == asset_id:
+                cat.upsert_path(path, asset_id, sha, size, mtime_ns)
+                self.report.unchanged += 1
+                return "unchanged"
+            gone = [r["path"] for r in cat.paths_for(asset_id) if r["current"] and not os.path.exists(r["path"])]
+            for old in gone:
+                cat.retire_path(old)
+            cat.upsert_path(path, asset_id, sha, size, mtime_ns)
+            if gone:
+                cat.log(asset_id, "renamed", **{"from": gone[0], "to": path})
+                self.report.renamed += 1
+                return "renamed"
+            cat.log(asset_id, "copy-seen", path=path)
+            self.report.unchanged += 1
+            return "unchanged"
+
+    # --- preparing in workers ---------------------------------------------------------------
+    def _prepared(self, jobs: list[tuple[str, str, int, int]]):
+        pre = self.lib.image_model.preprocessor
+        if self.workers <= 0 or len(jobs) < 4:
+            for job in jobs:
+                yield prepare(*job, pre)
+            return
+        ctx = multiprocessing.get_context("spawn")  # never fork a process that holds ORT threads
+        window = max(4, self.workers * 4)
+        queue = deque(jobs)
+        pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+        inflight: deque[tuple[tuple, Future]] = deque()
+        try:
+            while queue or inflight:
+                while queue and len(inflight) < window:
+                    job = queue.popleft()
+                    inflight.append((job, pool.submit(prepare, *job, pre)))
+                job, fut = inflight.popleft()
+                try:
+                    yield fut.result()
+                except BrokenProcessPool:
+                    # A decoder crashed the worker. Retry each in-flight file alone: the one that
+                    # crashes again is quarantined, the others go on.
+                    pool.shutdown(cancel_futures=True)
+                    retry = [job] + [j for j, _ in inflight]
+                    inflight.clear()
+                    for j in retry:
+                        yield self._solo(j, pre, ctx)
+                    pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+    @staticmethod
+    def _solo(job, pre, ctx) -> Prepared:
+        with ProcessPoolExecutor(1, mp_context=ctx) as solo:
+            try:
+                return solo.submit(prepare, *job, pre).result()
+            except BrokenProcessPool:
+                p = Prepared(*job)
+                p.error = ("crashed-decoder", "decoding this file crashed the worker process")
+                return p
+
+    # --- handling one prepared file ---------------------------------------------------------
+    def _handle(self, prep: Prepared) -> str:
+        if prep.error:
+            self._quarantine_now(prep.path, prep.error[0], prep.error[1], prep.file_sha256, prep.size, prep.mtime_ns)
+            return "quarantined"
+        if prep.asset_id in self._batch_assets:
+            self._flush()  # a second file of an asset still in the batch: write the first one
+        existing = self.lib.catalog.asset_row(prep.asset_id)
+        self._batch.append(prep)
+        self._batch_assets.add(prep.asset_id)
+        status = "updated" if existing is not None else "added"
+        if existing is not None:
+            self.report.updated += 1
+        else:
+            self.report.added += 1
+        if len(self._batch) >= self.batch_size:
+            self._flush()
+        return status
+
+    def _quarantine_now(self, path, reason, detail, sha, size, mtime_ns) -> None:
+        with self.lib.catalog.transaction():
+            self.lib.catalog.quarantine(path, reason, detail, sha, size, mtime_ns)
+        self.report.quarantined.append({"path": path, "reason": reason, "detail": detail})
+
+    # --- the batch: embed, store, index, commit ---------------------------------------------
+    def _flush(self) -> None:
+        batch, self._batch, self._batch_assets = self._batch, [], set()
+        if not batch:
+            return
+        lib, cat = self.lib, self.lib.catalog
+        text_space, image_space = lib.text_space, lib.image_space
+        existing = {p.asset_id: cat.asset_row(p.asset_id) for p in batch}
+        sources = {p.asset_id: cat.vector_sources(p.asset_id) if existing[p.asset_id] else {} for p in batch}
+
+        # 1. image model on new images only (an updated file has the same essence: same pixels)
+        new_images = [p for p in batch if existing[p.asset_id] is None and p.kind == "image" and p.pixels is not None]
+        image_rows, text_rows, labels_by_asset = [], [], {}
+        if new_images:
+            feats, probs = lib.image_model.run(np.stack([p.pixels for p in new_images]))
+            tops = lib.bridge.top_labels(probs)
+            runtime = lib.image_model.runtime
+            for p, f, top in zip(new_images, feats, tops):
+                labels_by_asset[p.asset_id] = top
+                image_rows.append(VectorRow(f"{p.asset_id}:image", p.asset_id, "image", p.kind, f, runtime))
+                text_rows.append(VectorRow(f"{p.asset_id}:labels", p.asset_id, "labels", p.kind,
+                                           lib.bridge.bridge(top), lib.text_model.runtime))
+
+        # 2. text model on metadata text that is new or changed
+        docs, doc_assets, stale_text = [], [], []
+        for p in batch:
+            doc = text_document(p.searchable)
+            key = (f"{p.asset_id}:text", text_space.id)
+            if doc and sources[p.asset_id].get(key) != _sha(doc):
+                docs.append(doc)
+                doc_assets.append(p)
+            elif not doc and key in sources[p.asset_id]:
+                stale_text.append(key[0])
+        if docs:
+            vecs = lib.text_model.embed_texts(docs)
+            for p, v in zip(doc_assets, vecs):
+                text_rows.append(VectorRow(f"{p.asset_id}:text", p.asset_id, "text", p.kind, v, lib.text_model.runtime))
+        doc_sha = {p.asset_id: _sha(d) for p, d in zip(doc_assets, docs)}
+
+        # 3. originals into the store, vectors into the index (both idempotent)
+        store_paths = {p.file_sha256: lib.store.put(p.path, p.file_sha256) for p in batch}
+        lib.index.upsert(image_space.id, image_space.dim, image_rows)
+        lib.index.upsert(text_space.id, text_space.dim, text_rows)
+        lib.index.delete(text_space.id, stale_text)
+
+        # 4. one catalog transaction makes the batch real
+        label_names = lib.bridge.names
+        t = now()
+        with cat.transaction() as db:
+            for p in batch:
+                old = existing[p.asset_id]
+                md_json = _json(p.metadata)
+                date = p.metadata.get("date_created")
+                if old is None:
+                    db.execute(
+                        "INSERT INTO assets(asset_id, kind, format, mime, id_basis, id_method, essence_sha256,"
+                        " current_sha256, width, height, duration, date_created, metadata, added_at, updated_at)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (p.asset_id, p.kind, p.format, p.mime, p.essence.basis, p.essence.method, p.essence.sha256,
+                         p.file_sha256, p.width, p.height, p.duration, date, md_json, t, t))
+                    cat.log(p.asset_id, "added", path=p.path, file_sha256=p.file_sha256)
+                else:
+                    before = _loads(old["metadata"])
+                    changed = sorted(k for k in set(before) | set(p.metadata) if before.get(k) != p.metadata.get(k))
+                    db.execute("UPDATE assets SET current_sha256=?, metadata=?, date_created=?, format=?, mime=?,"
+                               " width=COALESCE(?, width), height=COALESCE(?, height), duration=COALESCE(?, duration),"
+                               " updated_at=? WHERE asset_id=?",
+                               (p.file_sha256, md_json, date, p.format, p.mime, p.width, p.height, p.duration, t,
+                                p.asset_id))
+                    cat.log(p.asset_id, "updated", path=p.path, file_sha256=p.file_sha256, changed=changed)
+                cat.add_version(p.file_sha256, p.asset_id, p.size, store_paths[p.file_sha256])
+                cat.upsert_path(p.path, p.asset_id, p.file_sha256, p.size, p.mtime_ns)
+                if p.asset_id in labels_by_asset:
+                    cat.set_labels(p.asset_id, image_space.id,
+                                   [(lib.image_model.labels[i], s) for i, s in labels_by_asset[p.asset_id]])
+                names = [label_names[i] for i in _label_ids(cat, lib, p.asset_id, labels_by_asset)]
+                cat.set_fts(p.asset_id, fts_fields(p.searchable, p.path, names, p.format))
+            for row in image_rows:
+                cat.record_vector(row.chunk_id, image_space.id, row.asset_id, row.part, row.runtime, "pixels")
+            for row in text_rows:
+                src = doc_sha.get(row.asset_id, "labels") if row.part == "text" else "labels"
+                cat.record_vector(row.chunk_id, text_space.id, row.asset_id, row.part, row.runtime, src)
+            for chunk in stale_text:
+                db.execute("DELETE FROM vectors WHERE chunk_id=? AND space_id=?", (chunk, text_space.id))
+
+
+def _label_ids(cat, lib, asset_id: str, fresh: dict) -> list[int]:
+    if asset_id in fresh:
+        return [i for i, _ in fresh[asset_id]]
+    index = {name: i for i, name in enumerate(lib.image_model.labels)}
+    return [index[name] for name, _ in cat.labels(asset_id) if name in index]
+
+
+def _json(obj) -> str:
+    import json
+
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _loads(text: str) -> dict:
+    import json
+
+    return json.loads(text or "{}")

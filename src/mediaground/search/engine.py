@@ -1,0 +1,231 @@
+"""Hybrid search: vector paths (text space, image space) and a full-text path, fused by
+reciprocal rank, each result saying which paths found it and why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mediaground.errors import BadMediaError, MediagroundError
+
+RRF_K = 60
+# Nearest neighbours always exist; a vector hit counts only if it is close in absolute terms and
+# relative to the best hit of the same query (cosine, MiniLM-scale).
+MIN_SIMILARITY = 0.15
+RELATIVE_FLOOR = 0.5
+STOPWORDS = frozenset("""a an the and or of in on at to for with without by from into over under near
+is are was were be this that these those it its photo photos image images picture pictures
+show shows showing me find some any""".split())
+
+
+@dataclass
+class Query:
+    text: str | None = None
+    image: str | None = None
+    asset: str | None = None
+    kind: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    limit: int = 10
+
+
+@dataclass
+class Result:
+    asset_id: str
+    path: str | None
+    kind: str
+    score: float
+    start: float | None = None
+    end: float | None = None
+    why: list[str] = field(default_factory=list)
+    caption: str | None = None
+    labels: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"asset_id": self.asset_id, "path": self.path, "kind": self.kind, "score": round(self.score, 6),
+                "start": self.start, "end": self.end, "why": self.why, "caption": self.caption,
+                "labels": self.labels}
+
+
+@dataclass
+class _Candidate:
+    why: list[str] = field(default_factory=list)
+    score: float = 0.0
+    start: float | None = None
+    end: float | None = None
+
+
+def tokens(text: str) -> list[str]:
+    """Query words for the full-text path: lowercased, stopwords out, plural 's' folded."""
+    out = []
+    for word in re.findall(r"\w+", text.lower()):
+        if word in STOPWORDS or len(word) < 2:
+            continue
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        if word not in out:
+            out.append(word)
+    return out
+
+
+def _match_expression(words: list[str]) -> str:
+    return " OR ".join(f'"{w}"*' for w in words)
+
+
+def search(lib, q: Query) -> list[Result]:
+    if not (q.text or q.image or q.asset):
+        raise MediagroundError("give a text query, an image file or an asset ID")
+    if q.limit <= 0:
+        raise MediagroundError("limit must be positive")
+    cat = lib.catalog
+    kinds = [q.kind] if q.kind else None
+    allowed = _allowed_assets(cat, q)
+    pool = max(q.limit * 5, 50)
+    ranked: list[list[tuple[str, _Candidate]]] = []
+
+    if q.text:
+        qv = lib.text_model.embed_texts([q.text])[0]
+        ranked.append(_text_vector_path(lib, qv, pool, kinds, allowed))
+        words = tokens(q.text)
+        if words:
+            ranked.append(_fulltext_path(lib, words, pool, kinds, allowed))
+    if q.image or q.asset:
+        ranked.append(_image_vector_path(lib, q, pool, kinds, allowed))
+
+    fused: dict[str, _Candidate] = {}
+    for ranking in ranked:
+        for rank, (asset_id, cand) in enumerate(ranking):
+            acc = fused.setdefault(asset_id, _Candidate())
+            acc.score += 1.0 / (RRF_K + rank + 1)
+            acc.why.extend(w for w in cand.why if w not in acc.why)
+            if acc.start is None and cand.start is not None:
+                acc.start, acc.end = cand.start, cand.end
+    best = sorted(fused.items(), key=lambda kv: (-kv[1].score, kv[0]))[: q.limit]
+    return [_result(lib, asset_id, cand) for asset_id, cand in best]
+
+
+def _allowed_assets(cat, q: Query) -> list[str] | None:
+    if not (q.date_from or q.date_to):
+        return None
+    sql, args = "SELECT asset_id FROM assets WHERE date_created IS NOT NULL", []
+    if q.date_from:
+        sql += " AND date_created >= ?"
+        args.append(q.date_from)
+    if q.date_to:
+        sql += " AND substr(date_created, 1, ?) <= ?"
+        args += [len(q.date_to), q.date_to]
+    if q.kind:
+        sql += " AND kind = ?"
+        args.append(q.kind)
+    return [r[0] for r in cat.db.execute(sql, args)]
+
+
+def _text_vector_path(lib, qv, pool, kinds, allowed) -> list[tuple[str, _Candidate]]:
+    hits = lib.index.search(lib.text_space.id, qv, pool, kinds=kinds, asset_ids=allowed)
+    if hits:
+        floor = max(MIN_SIMILARITY, RELATIVE_FLOOR * hits[0].score)
+        hits = [h for h in hits if h.score >= floor]
+    by_asset: dict[str, _Candidate] = {}
+    order: list[str] = []
+    names = lib.image_model.labels
+    label_index = {n: i for i, n in enumerate(names)}
+    for hit in hits:
+        cand = by_asset.get(hit.asset_id)
+        if cand is None:
+            cand = by_asset[hit.asset_id] = _Candidate(score=hit.score, start=hit.start, end=hit.end)
+            order.append(hit.asset_id)
+        if hit.part == "labels":
+            ids = [label_index[n] for n, _ in lib.catalog.labels(hit.asset_id) if n in label_index]
+            for i in lib.bridge.explain(qv, ids, n=1):
+                cand.why.append(f"label:{names[i]}")
+        else:
+            cand.why.append(f"vector:{hit.part}")
+    return [(a, by_asset[a]) for a in order]
+
+
+def _fulltext_path(lib, words, pool, kinds, allowed) -> list[tuple[str, _Candidate]]:
+    cat = lib.catalog
+    hits = cat.fts_search(_match_expression(words), pool * 2)
+    allowed_set = set(allowed) if allowed is not None else None
+    out = []
+    for asset_id, _ in hits:
+        if allowed_set is not None and asset_id not in allowed_set:
+            continue
+        if kinds:
+            row = cat.asset_row(asset_id)
+            if row is None or row["kind"] not in kinds:
+                continue
+        out.append((asset_id, _Candidate(why=_fts_why(lib, asset_id, words))))
+        if len(out) >= pool:
+            break
+    return out
+
+
+def _fts_why(lib, asset_id: str, words: list[str]) -> list[str]:
+    why = []
+    for column, text in lib.catalog.fts_fields(asset_id).items():
+        if not text:
+            continue
+        if column == "labels":
+            for label in text.split("; "):
+                if _mentions(label, words):
+                    why.append(f"label:{label.split(',')[0]}")
+        elif _mentions(text, words):
+            why.append(f"text:{column}")
+    return why
+
+
+def _mentions(text: str, words: list[str]) -> bool:
+    have = re.findall(r"\w+", _fold(text))
+    return any(h.startswith(w) for w in map(_fold, words) for h in have)
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+def _image_vector_path(lib, q: Query, pool, kinds, allowed) -> list[tuple[str, _Candidate]]:
+    space = lib.image_space
+    exclude = None
+    if q.asset:
+        asset_id = lib.resolve(q.asset)
+        vector = lib.index.get(space.id, f"{asset_id}:image")
+        if vector is None:
+            raise MediagroundError(f"asset {asset_id} has no image vector in {space.id}")
+        exclude = asset_id
+    else:
+        vector = embed_image_file(lib, q.image)
+    hits = lib.index.search(space.id, vector, pool + 1, kinds=kinds, asset_ids=allowed, parts=["image"])
+    return [(h.asset_id, _Candidate(why=["vector:image"], score=h.score)) for h in hits if h.asset_id != exclude]
+
+
+def embed_image_file(lib, path: str) -> np.ndarray:
+    from mediaground.media.image import decode_image
+
+    pre = lib.image_model.preprocessor
+    try:
+        decoded = decode_image(path, pre.resize_shorter)
+    except FileNotFoundError as exc:
+        raise MediagroundError(f"no such file: {path}") from exc
+    except BadMediaError as exc:
+        raise MediagroundError(f"cannot read {path} as an image: {exc}") from exc
+    feats, _ = lib.image_model.run(pre(decoded.image)[None])
+    return feats[0]
+
+
+def _result(lib, asset_id: str, cand: _Candidate) -> Result:
+    import json
+
+    row = lib.catalog.asset_row(asset_id)
+    paths = lib.catalog.current_paths(asset_id)
+    md = json.loads(row["metadata"]) if row else {}
+    return Result(asset_id=asset_id, path=paths[0] if paths else None, kind=row["kind"] if row else "?",
+                  score=cand.score, start=cand.start, end=cand.end, why=cand.why,
+                  caption=md.get("caption") or md.get("title"),
+                  labels=[lab for lab, _ in lib.catalog.labels(asset_id)[:3]])
