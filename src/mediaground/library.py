@@ -28,7 +28,7 @@ class Library:
     def __init__(self, root: Path, catalog: Catalog) -> None:
         self.root = root
         self.catalog = catalog
-        self.store = ContentStore(root / "store", link=catalog.get_meta("link") or "copy")
+        self.store = ContentStore(root, link=catalog.get_meta("link") or "copy")
         self.index = LanceIndex(root / "vectors")
 
     # --- opening ----------------------------------------------------------------------------

@@ -75,7 +75,8 @@ class EfficientNetLite0(ImageEmbedder):
     # TF-Lite convention: (x - 127) / 128, resize the shorter side to 256, center-crop 224.
     preprocessor = ImagePreprocessor(size=224, resize_shorter=256, mean=(0.498,) * 3, std=(0.502,) * 3)
 
-    def __init__(self) -> None:
+    def __init__(self, runtime: str | None = None) -> None:
+        self._want = runtime or preferred_runtime()  # "onnxruntime" (falls back to torch) or "torch"
         self._weights = _weights_path()
         self._lock = threading.Lock()
         self._session = None
@@ -110,7 +111,7 @@ class EfficientNetLite0(ImageEmbedder):
         with self._lock:
             if self._runtime is not None:
                 return
-            if preferred_runtime() == "onnxruntime":
+            if self._want == "onnxruntime":
                 try:
                     path = rt.cached_onnx(MODEL_ID, self.weights_sha256(), lambda p: _export(self._weights, p))
                     self._session = rt.ort_session(path)

@@ -9,7 +9,9 @@ Both count their calls so tests can assert batching and skipped work.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import time
 
 import numpy as np
 
@@ -90,6 +92,7 @@ class FakeImage(ImageEmbedder):
         return list(COLOURS)
 
     def run(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        time.sleep(float(os.environ.get("MEDIAGROUND_FAKE_DELAY", "0")))  # lets crash tests kill mid-batch
         self.calls += 1
         self.images_seen += len(pixels)
         n = len(pixels)

@@ -67,7 +67,8 @@ class MiniLM(Embedder):
     inputs = frozenset({"text"})
     batch_size = 64
 
-    def __init__(self) -> None:
+    def __init__(self, runtime: str | None = None) -> None:
+        self._want = runtime or preferred_runtime()  # "onnxruntime" (falls back to torch) or "torch"
         self._dir = _model_dir()
         self._lock = threading.Lock()
         self._tokenizer = None
@@ -103,7 +104,7 @@ class MiniLM(Embedder):
             tok = Tokenizer.from_file(str(self._dir / "tokenizer.json"))
             tok.enable_truncation(MAX_TOKENS)
             tok.enable_padding()
-            if preferred_runtime() == "onnxruntime":
+            if self._want == "onnxruntime":
                 try:
                     path = rt.cached_onnx(MODEL_ID, self.weights_sha256(), lambda p: _export(self._dir, p))
                     self._session = rt.ort_session(path)

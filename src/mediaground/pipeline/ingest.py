@@ -209,6 +209,8 @@ class Ingestor:
             return "quarantined"
         if prep.asset_id in self._batch_assets:
             self._flush()  # a second file of an asset still in the batch: write the first one
+            if self.lib.catalog.version_row(prep.file_sha256) is not None:  # an identical copy
+                return self._known_file(prep.path, prep.file_sha256, prep.asset_id, prep.size, prep.mtime_ns)
         existing = self.lib.catalog.asset_row(prep.asset_id)
         self._batch.append(prep)
         self._batch_assets.add(prep.asset_id)

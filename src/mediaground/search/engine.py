@@ -15,8 +15,8 @@ from mediaground.errors import BadMediaError, MediagroundError
 RRF_K = 60
 # Nearest neighbours always exist; a vector hit counts only if it is close in absolute terms and
 # relative to the best hit of the same query (cosine, MiniLM-scale).
-MIN_SIMILARITY = 0.15
-RELATIVE_FLOOR = 0.5
+MIN_SIMILARITY = 0.25
+RELATIVE_FLOOR = 0.6
 STOPWORDS = frozenset("""a an the and or of in on at to for with without by from into over under near
 is are was were be this that these those it its photo photos image images picture pictures
 show shows showing me find some any""".split())
@@ -72,8 +72,8 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-def _match_expression(words: list[str]) -> str:
-    return " OR ".join(f'"{w}"*' for w in words)
+def _match_expression(words: list[str], op: str) -> str:
+    return f" {op} ".join(f'"{w}"*' for w in words)
 
 
 def search(lib, q: Query) -> list[Result]:
@@ -82,6 +82,7 @@ def search(lib, q: Query) -> list[Result]:
     if q.limit <= 0:
         raise MediagroundError("limit must be positive")
     cat = lib.catalog
+    lib.spaces_in_use()  # checks every pin before any vector is compared
     kinds = [q.kind] if q.kind else None
     allowed = _allowed_assets(cat, q)
     pool = max(q.limit * 5, 50)
@@ -104,6 +105,10 @@ def search(lib, q: Query) -> list[Result]:
             acc.why.extend(w for w in cand.why if w not in acc.why)
             if acc.start is None and cand.start is not None:
                 acc.start, acc.end = cand.start, cand.end
+    # scale so that an asset ranked first by every path scores 1.0
+    top_possible = len(ranked) / (RRF_K + 1)
+    for cand in fused.values():
+        cand.score /= top_possible
     best = sorted(fused.items(), key=lambda kv: (-kv[1].score, kv[0]))[: q.limit]
     return [_result(lib, asset_id, cand) for asset_id, cand in best]
 
@@ -149,7 +154,11 @@ def _text_vector_path(lib, qv, pool, kinds, allowed) -> list[tuple[str, _Candida
 
 def _fulltext_path(lib, words, pool, kinds, allowed) -> list[tuple[str, _Candidate]]:
     cat = lib.catalog
-    hits = cat.fts_search(_match_expression(words), pool * 2)
+    # assets that mention every word rank before those that mention some
+    hits = cat.fts_search(_match_expression(words, "AND"), pool * 2)
+    if len(words) > 1:
+        seen = {a for a, _ in hits}
+        hits += [h for h in cat.fts_search(_match_expression(words, "OR"), pool * 2) if h[0] not in seen]
     allowed_set = set(allowed) if allowed is not None else None
     out = []
     for asset_id, _ in hits:

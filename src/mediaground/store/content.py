@@ -1,4 +1,5 @@
-"""Content-addressed store of originals: `objects/ab/<sha256>`, written once, never modified.
+"""Content-addressed store of originals: `store/objects/ab/<sha256>` inside the library, written
+once, never modified.
 
 Objects are copied by default (an atomic temp-file + fsync + rename). Hard links are opt-in
 (`link="hardlink"`): they cost no space, but a program that later edits the user's file *in place*
@@ -16,15 +17,16 @@ from mediaground.util import fsync_dir, sha256_file
 
 
 class ContentStore:
-    def __init__(self, root: Path, link: str = "copy") -> None:
+    def __init__(self, library_root: Path, link: str = "copy") -> None:
         if link not in {"copy", "hardlink"}:
             raise ValueError("link must be 'copy' or 'hardlink'")
-        self.root = Path(root)
+        self.root = Path(library_root)  # paths we hand out are relative to the library root
+        self.objects = self.root / "store" / "objects"
         self.link = link
-        (self.root / "objects").mkdir(parents=True, exist_ok=True)
+        self.objects.mkdir(parents=True, exist_ok=True)
 
     def relpath(self, sha256: str) -> str:
-        return f"objects/{sha256[:2]}/{sha256}"
+        return f"store/objects/{sha256[:2]}/{sha256}"
 
     def path(self, sha256: str) -> Path:
         return self.root / self.relpath(sha256)
@@ -60,7 +62,7 @@ class ContentStore:
         return self.relpath(sha256)
 
     def all_shas(self) -> set[str]:
-        return {p.name for p in (self.root / "objects").glob("*/*") if not p.name.startswith(".")}
+        return {p.name for p in self.objects.glob("*/*") if not p.name.startswith(".")}
 
     def remove(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
@@ -68,7 +70,7 @@ class ContentStore:
     def sweep_incoming(self) -> int:
         """Delete half-written temp files a crash left behind."""
         n = 0
-        for p in (self.root / "objects").glob("*/.incoming.*"):
+        for p in self.objects.glob("*/.incoming.*"):
             p.unlink(missing_ok=True)
             n += 1
         return n

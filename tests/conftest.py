@@ -1,0 +1,77 @@
+"""Shared fixtures. All state goes through MEDIAGROUND_CACHE (one temp dir per session) and
+per-test library folders; no test touches the network or ../shared."""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+DATA = Path(__file__).parent / "data"
+
+# Set before any mediaground import can read it: the cache of exported models and label vectors.
+os.environ.setdefault("MEDIAGROUND_CACHE", tempfile.mkdtemp(prefix="mediaground-test-cache-"))
+os.environ.pop("MEDIAGROUND_LIBRARY", None)
+os.environ.pop("MEDIAGROUND_RUNTIME", None)
+
+COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220), "yellow": (230, 230, 30),
+           "white": (245, 245, 245), "black": (10, 10, 10), "orange": (240, 140, 20), "purple": (130, 30, 150)}
+
+
+def make_image(path: Path, colour: str = "red", seed: int = 0, size=(64, 48), fmt: str | None = None) -> Path:
+    """A small, distinct image: a flat colour with a few seeded random marks."""
+    rng = random.Random(seed)
+    im = Image.new("RGB", size, COLOURS[colour])
+    draw = ImageDraw.Draw(im)
+    for _ in range(3):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        draw.rectangle([x, y, x + 3, y + 3], fill=tuple(rng.randrange(256) for _ in range(3)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im.save(path, format=fmt, **({"quality": 95} if (fmt or path.suffix.lower()) in ("JPEG", ".jpg") else {}))
+    return path
+
+
+def set_caption(path: Path, caption: str, keywords: list[str] | None = None) -> None:
+    import pyexiv2
+
+    img = pyexiv2.Image(str(path))
+    try:
+        img.modify_xmp({"Xmp.dc.description": {'lang="x-default"': caption},
+                        **({"Xmp.dc.subject": keywords} if keywords else {})})
+    finally:
+        img.close()
+
+
+@pytest.fixture
+def media_dir(tmp_path: Path) -> Path:
+    """Six distinct images in two formats and two folders."""
+    root = tmp_path / "media"
+    for i, colour in enumerate(["red", "green", "blue"]):
+        make_image(root / f"{colour}.jpg", colour, seed=i)
+    for i, colour in enumerate(["yellow", "white", "purple"]):
+        make_image(root / "more" / f"{colour}.png", colour, seed=10 + i)
+    return root
+
+
+@pytest.fixture
+def fake_lib(tmp_path: Path):
+    from mediaground.library import Library
+
+    lib = Library.create(tmp_path / "lib", text_model="fake-text", image_model="fake-image")
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def fake_models():
+    """The shared fake instances (the registry caches one per process) with counters reset."""
+    from mediaground.models.registry import get_model
+
+    text, image = get_model("fake-text"), get_model("fake-image")
+    text.calls = text.texts_seen = 0
+    image.calls = image.images_seen = 0
+    return text, image

@@ -1,0 +1,83 @@
+"""The command line as a user runs it: exit codes, messages, JSON shapes."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from conftest import set_caption
+from mediaground.cli import main
+from mediaground.library import Library
+
+
+def _run(*args, env=None):
+    result = CliRunner().invoke(main, list(map(str, args)), env=env, catch_exceptions=False)
+    return result
+
+
+def test_index_search_show_json(tmp_path, media_dir):
+    lib = tmp_path / "lib"
+    Library.create(lib, text_model="fake-text", image_model="fake-image").close()
+    set_caption(media_dir / "red.jpg", "Lighthouse at dawn", ["coast"])
+    (media_dir / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0garbage")
+
+    r = _run("index", media_dir, "--library", lib, "--json", "--workers", "0")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output)
+    assert set(summary) == {"added", "updated", "unchanged", "renamed", "quarantined"}
+    assert summary["added"] == 6
+    assert [(q["path"].rsplit("/", 1)[-1], q["reason"]) for q in summary["quarantined"]] == [("broken.jpg", "truncated")]
+
+    r = _run("search", "lighthouse", "--json", env={"MEDIAGROUND_LIBRARY": str(lib)})
+    assert r.exit_code == 0, r.output
+    results = json.loads(r.output)["results"]
+    first = results[0]
+    assert {"asset_id", "path", "kind", "score", "start", "end", "why"} <= set(first)
+    assert first["path"].endswith("red.jpg") and first["start"] is None and first["end"] is None
+    assert "text:caption" in first["why"]
+
+    r = _run("show", first["asset_id"][:10], "--library", lib, "--json")
+    rec = json.loads(r.output)
+    assert rec["asset_id"] == first["asset_id"] and rec["id_basis"] == "essence"
+    assert rec["kind"] == "image" and rec["paths"][0].endswith("red.jpg")
+    assert rec["metadata"]["caption"] == "Lighthouse at dawn"
+
+    r = _run("show", media_dir / "red.jpg", "--library", lib)  # human output, by path
+    assert r.exit_code == 0 and "id basis: essence" in r.output
+
+    r = _run("search", "--image", media_dir / "blue.jpg", "--library", lib, "--json")
+    assert json.loads(r.output)["results"][0]["why"] == ["vector:image"]
+
+    r = _run("status", "--library", lib, "--json")
+    assert json.loads(r.output)["assets"] == 6
+
+
+def test_errors_are_messages_not_tracebacks(tmp_path):
+    r = _run("search", "cat", "--library", tmp_path / "none")
+    assert r.exit_code == 1 and "no library at" in r.output
+    lib = tmp_path / "lib"
+    Library.create(lib, text_model="fake-text", image_model="fake-image").close()
+    r = _run("show", "0123456789abcdef", "--library", lib)
+    assert r.exit_code == 1 and "no asset with ID or path" in r.output
+    r = _run("search", "--library", lib)
+    assert r.exit_code == 2 and "give a TEXT query" in r.output
+
+
+def test_file_id_basis_is_reported(tmp_path, media_dir, monkeypatch):
+    """Where the essence can't be isolated the whole file is hashed, and `show` says so."""
+    import mediaground.pipeline.prepare as prepare_mod
+    from mediaground.ids import Essence, essence_hash, file_sha256
+
+    heic = tmp_path / "x.heic"
+    heic.write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0" * 64)
+    assert essence_hash(heic, "heic").basis == "file"  # no HEIC decoder: whole-file basis
+
+    monkeypatch.setattr(prepare_mod, "essence_hash", lambda path, fmt: Essence(file_sha256(path), "file", "file"))
+    lib = tmp_path / "lib"
+    with Library.create(lib, text_model="fake-text", image_model="fake-image") as library:
+        library.ingest([media_dir / "red.jpg"], workers=0)
+    r = _run("show", media_dir / "red.jpg", "--library", lib)
+    assert "id basis: file (file)" in r.output and "whole-file hash used" in r.output
+    rec = json.loads(_run("show", media_dir / "red.jpg", "--library", lib, "--json").output)
+    assert rec["id_basis"] == "file" and rec["asset_id"] == file_sha256(media_dir / "red.jpg")[:24]

@@ -1,0 +1,159 @@
+"""Library-level guarantees: crash safety, pinned spaces, schema versions, rebuild, search paths."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import make_image, set_caption
+from mediaground.errors import CatalogVersionError, LibraryNotFoundError, ModelError
+from mediaground.library import Library
+
+COLOURS = ["red", "green", "blue", "yellow", "white", "black", "orange", "purple"]
+
+
+def _consistency(lib: Library) -> None:
+    """The invariants a crash must never break."""
+    cat = lib.catalog
+    for space in lib.spaces_in_use():
+        in_catalog = {r[0] for r in cat.db.execute("SELECT chunk_id FROM vectors WHERE space_id=?", (space.id,))}
+        assert lib.index.chunk_ids(space.id) == in_catalog
+        assert lib.index.count(space.id) == len(in_catalog)  # no duplicate rows
+    image_assets = {r[0] for r in cat.db.execute("SELECT asset_id FROM assets WHERE kind='image'")}
+    with_vectors = {r[0] for r in cat.db.execute("SELECT asset_id FROM vectors WHERE part='image'")}
+    assert image_assets == with_vectors
+    versions = {r[0] for r in cat.db.execute("SELECT file_sha256 FROM versions")}
+    assert lib.store.all_shas() == versions
+    assert cat.db.execute("SELECT COUNT(*) FROM assets a WHERE NOT EXISTS"
+                          " (SELECT 1 FROM paths p WHERE p.asset_id=a.asset_id)").fetchone()[0] == 0
+    assert cat.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_kill_9_mid_ingest_then_resume_gives_a_consistent_library(tmp_path):
+    media = tmp_path / "media"
+    for i in range(40):
+        make_image(media / f"img{i:02}.jpg", COLOURS[i % len(COLOURS)], seed=i)
+    lib_dir = tmp_path / "lib"
+    Library.create(lib_dir, text_model="fake-text", image_model="fake-image").close()
+    env = {**os.environ, "MEDIAGROUND_FAKE_DELAY": "0.15"}
+    code = ("import sys; from mediaground.library import Library;"
+            "lib = Library.open(sys.argv[1]); lib.ingest([sys.argv[2]], workers=0)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(lib_dir), str(media)], env=env)
+    deadline = time.time() + 60
+    committed = 0
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            con = sqlite3.connect(lib_dir / "catalog.sqlite", timeout=1)
+            committed = con.execute("SELECT COUNT(*) FROM assets").fetchone()[0]
+            con.close()
+        except sqlite3.OperationalError:
+            committed = 0
+        if committed >= 8:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "ingest finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 8 <= committed < 40
+
+    with Library.open(lib_dir) as lib:
+        report = lib.ingest([media], workers=0)
+        assert report.added + report.unchanged == 40 and report.updated == 0 and not report.quarantined
+        assert lib.catalog.count("assets") == 40
+        assert lib.catalog.count("paths") == 40
+        _consistency(lib)
+
+
+def test_orphans_from_a_crash_are_reconciled(fake_lib, media_dir):
+    fake_lib.ingest([media_dir], workers=0)
+    space = fake_lib.image_space
+    from mediaground.index.base import VectorRow
+
+    # what a crash between the vector write and the catalog commit leaves behind
+    fake_lib.index.upsert(space.id, space.dim, [VectorRow("ghost:image", "ghost", "image", "image",
+                                                          np.ones(space.dim, np.float32), "numpy")])
+    stray = fake_lib.store.objects / "ab" / ("ab" + "0" * 62)
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"half")
+    (stray.parent / ".incoming.xyz").write_bytes(b"partial")
+    removed = fake_lib.reconcile()
+    assert removed == {"vectors": 1, "objects": 1, "temp_files": 1}
+    _consistency(fake_lib)
+
+
+def test_spaces_are_pinned_and_a_changed_model_is_refused(fake_lib, media_dir, monkeypatch):
+    fake_lib.ingest([media_dir], workers=0)
+    spaces = {s["role"]: s for s in fake_lib.catalog.spaces()}
+    assert spaces["image"]["model_id"] == "fake-image" and spaces["image"]["dim"] == 48
+    assert len(spaces["image"]["weights_sha256"]) == 64 and spaces["image"]["preprocessor_hash"]
+    assert spaces["image"]["vectors"] == 6 and spaces["text"]["vectors"] == 6
+    root = fake_lib.root
+    fake_lib.close()
+    from mediaground.models.fake import FakeImage
+
+    monkeypatch.setattr(FakeImage, "weights_sha256", lambda self: "0" * 64)
+    with Library.open(root) as lib:
+        with pytest.raises(ModelError, match="no longer matches the pinned space"):
+            lib.search("red")
+
+
+def test_a_newer_catalog_is_refused(fake_lib):
+    root = fake_lib.root
+    with fake_lib.catalog.transaction():
+        fake_lib.catalog.set_meta("schema_version", "99")
+    fake_lib.close()
+    with pytest.raises(CatalogVersionError, match="schema version 99"):
+        Library.open(root)
+
+
+def test_missing_library_is_a_clear_error(tmp_path):
+    with pytest.raises(LibraryNotFoundError):
+        Library.open(tmp_path / "nowhere")
+
+
+def test_reindex_rebuilds_lost_vectors(fake_lib, media_dir):
+    fake_lib.ingest([media_dir], workers=0)
+    set_caption(media_dir / "red.jpg", "sunset over the harbour")
+    fake_lib.ingest([media_dir], workers=0)
+    before = fake_lib.search("harbour", limit=2)[0].asset_id
+    root = fake_lib.root
+    fake_lib.close()
+    import shutil
+
+    shutil.rmtree(root / "vectors")  # the derived index is gone
+    with Library.open(root) as lib:
+        counts = lib.reindex()
+        assert counts == {"assets": 6, "vectors": 13, "failed": 0}
+        assert lib.search("harbour", limit=2)[0].asset_id == before
+        red = lib.search(image=media_dir / "red.jpg", limit=1)[0]
+        assert red.asset_id == lib.resolve(str(media_dir / "red.jpg")) and red.why == ["vector:image"]
+        _consistency(lib)
+
+
+def test_search_paths_filters_and_why(fake_lib, media_dir):
+    set_caption(media_dir / "green.jpg", "Team photo at the harbour", ["harbour", "team"])
+    fake_lib.ingest([media_dir], workers=0)
+    green = fake_lib.resolve(str(media_dir / "green.jpg"))
+    # the label bridge: the fake image model labels by dominant colour
+    top = fake_lib.search("purple", limit=3)
+    assert top[0].path.endswith("purple.png")
+    assert "label:purple" in top[0].why
+    # full text + vector text on the caption and keywords
+    hit = fake_lib.search("harbour", limit=3)[0]
+    assert hit.asset_id == green
+    assert {"text:caption", "text:keywords", "vector:text"} <= set(hit.why)
+    # more like this, by asset ID: never returns the asset itself
+    similar = fake_lib.search(asset=green, limit=5)
+    assert green not in [r.asset_id for r in similar] and len(similar) == 5
+    # kind filter
+    assert fake_lib.search("purple", kind="audio") == []
+    # date filter (none of the generated images has a date)
+    assert fake_lib.search("purple", date_from="2000-01-01") == []
