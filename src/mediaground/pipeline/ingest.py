@@ -23,6 +23,7 @@ import numpy as np
 from mediaground.catalog.db import now
 from mediaground.ids import file_sha256
 from mediaground.index.base import VectorRow
+from mediaground.models.bridge import BRIDGE_SOURCE
 from mediaground.pipeline.prepare import Prepared, prepare
 from mediaground.pipeline.scan import scan
 
@@ -308,7 +309,7 @@ class Ingestor:
             for row in image_rows:
                 cat.record_vector(row.chunk_id, image_space.id, row.asset_id, row.part, row.runtime, "pixels")
             for row in text_rows:
-                src = doc_sha.get(row.asset_id, "labels") if row.part == "text" else "labels"
+                src = doc_sha.get(row.asset_id, BRIDGE_SOURCE) if row.part == "text" else BRIDGE_SOURCE
                 cat.record_vector(row.chunk_id, text_space.id, row.asset_id, row.part, row.runtime, src)
             for chunk in stale_text:
                 db.execute("DELETE FROM vectors WHERE chunk_id=? AND space_id=?", (chunk, text_space.id))

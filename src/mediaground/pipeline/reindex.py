@@ -12,6 +12,7 @@ import numpy as np
 
 from mediaground.errors import BadMediaError
 from mediaground.index.base import VectorRow
+from mediaground.models.bridge import BRIDGE_SOURCE
 from mediaground.media.image import decode_image
 from mediaground.metadata.record import MetadataRecord
 from mediaground.pipeline.ingest import Progress, _sha, text_document
@@ -62,7 +63,7 @@ def reindex(lib, progress=None) -> dict[str, int]:
             for row in image_rows:
                 cat.record_vector(row.chunk_id, image_space.id, row.asset_id, "image", row.runtime, "pixels")
             for row in text_rows:
-                src = _sha(docs[row.asset_id]) if row.part == "text" else "labels"
+                src = _sha(docs[row.asset_id]) if row.part == "text" else BRIDGE_SOURCE
                 cat.record_vector(row.chunk_id, text_space.id, row.asset_id, row.part, row.runtime, src)
             for r in batch:
                 cat.log(r["asset_id"], "reembedded", spaces=[text_space.id, image_space.id])

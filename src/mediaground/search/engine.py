@@ -15,8 +15,8 @@ from mediaground.errors import BadMediaError, MediagroundError
 RRF_K = 60
 # Nearest neighbours always exist; a vector hit counts only if it is close in absolute terms and
 # relative to the best hit of the same query (cosine, MiniLM-scale).
-MIN_SIMILARITY = 0.25
-RELATIVE_FLOOR = 0.6
+MIN_SIMILARITY = 0.15
+RELATIVE_FLOOR = 0.5
 STOPWORDS = frozenset("""a an the and or of in on at to for with without by from into over under near
 is are was were be this that these those it its photo photos image images picture pictures
 show shows showing me find some any""".split())
@@ -55,6 +55,7 @@ class Result:
 class _Candidate:
     why: list[str] = field(default_factory=list)
     score: float = 0.0
+    weight: float = 1.0  # share of the query this path's hit covers (full text: words matched)
     start: float | None = None
     end: float | None = None
 
@@ -101,7 +102,7 @@ def search(lib, q: Query) -> list[Result]:
     for ranking in ranked:
         for rank, (asset_id, cand) in enumerate(ranking):
             acc = fused.setdefault(asset_id, _Candidate())
-            acc.score += 1.0 / (RRF_K + rank + 1)
+            acc.score += cand.weight / (RRF_K + rank + 1)
             acc.why.extend(w for w in cand.why if w not in acc.why)
             if acc.start is None and cand.start is not None:
                 acc.start, acc.end = cand.start, cand.end
@@ -168,29 +169,33 @@ def _fulltext_path(lib, words, pool, kinds, allowed) -> list[tuple[str, _Candida
             row = cat.asset_row(asset_id)
             if row is None or row["kind"] not in kinds:
                 continue
-        out.append((asset_id, _Candidate(why=_fts_why(lib, asset_id, words))))
+        why, matched = _fts_why(lib, asset_id, words)
+        out.append((asset_id, _Candidate(why=why, weight=matched / len(words))))
         if len(out) >= pool:
             break
     return out
 
 
-def _fts_why(lib, asset_id: str, words: list[str]) -> list[str]:
-    why = []
+def _fts_why(lib, asset_id: str, words: list[str]) -> tuple[list[str], int]:
+    """Which fields mention the query words, and how many distinct words are mentioned at all."""
+    why, matched = [], set()
     for column, text in lib.catalog.fts_fields(asset_id).items():
         if not text:
             continue
         if column == "labels":
             for label in text.split("; "):
-                if _mentions(label, words):
+                if hits := _mentions(label, words):
                     why.append(f"label:{label.split(',')[0]}")
-        elif _mentions(text, words):
+                    matched |= hits
+        elif hits := _mentions(text, words):
             why.append(f"text:{column}")
-    return why
+            matched |= hits
+    return why, max(1, len(matched))
 
 
-def _mentions(text: str, words: list[str]) -> bool:
+def _mentions(text: str, words: list[str]) -> set[str]:
     have = re.findall(r"\w+", _fold(text))
-    return any(h.startswith(w) for w in map(_fold, words) for h in have)
+    return {w for w in map(_fold, words) if any(h.startswith(w) for h in have)}
 
 
 def _fold(text: str) -> str:
