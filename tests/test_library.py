@@ -157,3 +157,41 @@ def test_search_paths_filters_and_why(fake_lib, media_dir):
     assert fake_lib.search("purple", kind="audio") == []
     # date filter (none of the generated images has a date)
     assert fake_lib.search("purple", date_from="2000-01-01") == []
+
+
+def test_a_second_writer_is_refused(fake_lib, media_dir):
+    from mediaground.errors import MediagroundError
+
+    with fake_lib.writing():
+        with Library.open(fake_lib.root) as other:
+            with pytest.raises(MediagroundError, match="another mediaground process is writing"):
+                other.ingest([media_dir], workers=0)
+    assert fake_lib.ingest([media_dir], workers=0).added == 6
+
+
+def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(tmp_path):
+    media = tmp_path / "media"
+    for i in range(24):
+        make_image(media / f"img{i:02}.png", COLOURS[i % len(COLOURS)], seed=100 + i)
+    lib_dir = tmp_path / "lib"
+    Library.create(lib_dir, text_model="fake-text", image_model="fake-image").close()
+    exe = Path(sys.executable).with_name("mediaground")
+    env = {**os.environ, "MEDIAGROUND_FAKE_DELAY": "0.15"}
+    proc = subprocess.Popen([str(exe), "index", str(media), "--library", str(lib_dir), "--workers", "0"],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        con = sqlite3.connect(lib_dir / "catalog.sqlite", timeout=1)
+        n = con.execute("SELECT COUNT(*) FROM assets").fetchone()[0]
+        con.close()
+        if n >= 4:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "run the same command again to resume" in err
+    assert "Traceback" not in err
+    with Library.open(lib_dir) as lib:
+        report = lib.ingest([media], workers=0)
+        assert report.added + report.unchanged == 24 and lib.catalog.count("assets") == 24
+        _consistency(lib)

@@ -59,10 +59,14 @@ def index(paths, library_path, as_json, workers, text_model, image_model, link):
     opts = {k: v for k, v in {"text_model": text_model, "image_model": image_model, "link": link}.items() if v}
     with _open(library_path, create=True, **opts) as lib:
         show_bar = not as_json and sys.stderr.isatty()
-        if show_bar:
-            report = _with_progress(lambda cb: lib.ingest(paths, progress=cb, workers=workers))
-        else:
-            report = lib.ingest(paths, workers=workers)
+        try:
+            if show_bar:
+                report = _with_progress(lambda cb: lib.ingest(paths, progress=cb, workers=workers))
+            else:
+                report = lib.ingest(paths, workers=workers)
+        except KeyboardInterrupt:
+            click.echo("interrupted: what was committed is kept; run the same command again to resume", err=True)
+            sys.exit(130)
         if as_json:
             _echo_json(report.to_dict())
             return

@@ -6,14 +6,16 @@ and `vectors/` (derived, rebuildable with `reindex`).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable
 
 from mediaground.catalog.db import Catalog, now
-from mediaground.errors import AssetNotFoundError, LibraryNotFoundError, ModelError
+from mediaground.errors import AssetNotFoundError, LibraryNotFoundError, MediagroundError, ModelError
 from mediaground.index.lance import LanceIndex
 from mediaground.models.base import Embedder, ImageEmbedder, Space
 from mediaground.models.bridge import LabelBridge
@@ -112,10 +114,25 @@ class Library:
         return [self.text_space, self.image_space]
 
     # --- work -------------------------------------------------------------------------------
+    @contextmanager
+    def writing(self):
+        """One writer at a time: a second ingest/reindex on the same library is refused, not mixed."""
+        with open(self.root / ".write.lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise MediagroundError(f"another mediaground process is writing to {self.root}; "
+                                       "wait for it to finish") from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
     def ingest(self, inputs: Iterable[str | os.PathLike], progress=None, workers: int | None = None):
         from mediaground.pipeline.ingest import Ingestor
 
-        return Ingestor(self, workers=workers).run(inputs, progress)
+        with self.writing():
+            return Ingestor(self, workers=workers).run(inputs, progress)
 
     def search(self, text: str | None = None, *, image: str | os.PathLike | None = None,
                asset: str | None = None, kind: str | None = None, date_from: str | None = None,
@@ -128,7 +145,8 @@ class Library:
     def reindex(self, progress=None) -> dict[str, int]:
         from mediaground.pipeline.reindex import reindex
 
-        return reindex(self, progress)
+        with self.writing():
+            return reindex(self, progress)
 
     def reconcile(self) -> dict[str, int]:
         """Remove what a crash may have left behind: vectors and store objects the catalog lacks."""
