@@ -8,7 +8,7 @@ and the files are simply processed again. Vector upserts are keyed, so nothing i
 
 from __future__ import annotations
 
-import hashlib
+import json
 import multiprocessing
 import os
 from collections import deque
@@ -18,12 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
-import numpy as np
 
 from mediaground.catalog.db import now
 from mediaground.ids import file_sha256
-from mediaground.index.base import VectorRow
-from mediaground.models.bridge import BRIDGE_SOURCE
+from mediaground.pipeline.embed import BatchVectors, text_sha
 from mediaground.pipeline.prepare import Prepared, prepare
 from mediaground.pipeline.scan import scan
 
@@ -74,10 +72,6 @@ def fts_fields(prep_searchable: dict[str, str], path: str, label_names: list[str
         "filename": " ".join(stem.replace("_", " ").replace("-", " ").replace(".", " ").split()),
         "other": " ".join(filter(None, [s.get(k, "") for k in ("artist", "album", "genre", "comment")] + [fmt or ""])),
     }
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class Ingestor:
@@ -235,43 +229,29 @@ class Ingestor:
         if not batch:
             return
         lib, cat = self.lib, self.lib.catalog
-        text_space, image_space = lib.text_space, lib.image_space
+        text_space = lib.text_space
         existing = {p.asset_id: cat.asset_row(p.asset_id) for p in batch}
         sources = {p.asset_id: cat.vector_sources(p.asset_id) if existing[p.asset_id] else {} for p in batch}
 
         # 1. image model on new images only (an updated file has the same essence: same pixels)
-        new_images = [p for p in batch if existing[p.asset_id] is None and p.kind == "image" and p.pixels is not None]
-        image_rows, text_rows, labels_by_asset = [], [], {}
-        if new_images:
-            feats, probs = lib.image_model.run(np.stack([p.pixels for p in new_images]))
-            tops = lib.bridge.top_labels(probs)
-            runtime = lib.image_model.runtime
-            for p, f, top in zip(new_images, feats, tops):
-                labels_by_asset[p.asset_id] = top
-                image_rows.append(VectorRow(f"{p.asset_id}:image", p.asset_id, "image", p.kind, f, runtime))
-                text_rows.append(VectorRow(f"{p.asset_id}:labels", p.asset_id, "labels", p.kind,
-                                           lib.bridge.bridge(top), lib.text_model.runtime))
+        vectors = BatchVectors()
+        vectors.add_images(lib, [(p.asset_id, p.kind, p.pixels) for p in batch
+                                 if existing[p.asset_id] is None and p.kind == "image" and p.pixels is not None])
 
         # 2. text model on metadata text that is new or changed
-        docs, doc_assets, stale_text = [], [], []
+        docs, stale_text = [], []
         for p in batch:
             doc = text_document(p.searchable)
             key = (f"{p.asset_id}:text", text_space.id)
-            if doc and sources[p.asset_id].get(key) != _sha(doc):
-                docs.append(doc)
-                doc_assets.append(p)
+            if doc and sources[p.asset_id].get(key) != text_sha(doc):
+                docs.append((p.asset_id, p.kind, doc))
             elif not doc and key in sources[p.asset_id]:
                 stale_text.append(key[0])
-        if docs:
-            vecs = lib.text_model.embed_texts(docs)
-            for p, v in zip(doc_assets, vecs):
-                text_rows.append(VectorRow(f"{p.asset_id}:text", p.asset_id, "text", p.kind, v, lib.text_model.runtime))
-        doc_sha = {p.asset_id: _sha(d) for p, d in zip(doc_assets, docs)}
+        vectors.add_documents(lib, docs)
 
         # 3. originals into the store, vectors into the index (both idempotent)
         store_paths = {p.file_sha256: lib.store.put(p.path, p.file_sha256) for p in batch}
-        lib.index.upsert(image_space.id, image_space.dim, image_rows)
-        lib.index.upsert(text_space.id, text_space.dim, text_rows)
+        vectors.write_index(lib)
         lib.index.delete(text_space.id, stale_text)
 
         # 4. one catalog transaction makes the batch real
@@ -301,16 +281,10 @@ class Ingestor:
                     cat.log(p.asset_id, "updated", path=p.path, file_sha256=p.file_sha256, changed=changed)
                 cat.add_version(p.file_sha256, p.asset_id, p.size, store_paths[p.file_sha256])
                 cat.upsert_path(p.path, p.asset_id, p.file_sha256, p.size, p.mtime_ns)
-                if p.asset_id in labels_by_asset:
-                    cat.set_labels(p.asset_id, image_space.id,
-                                   [(lib.image_model.labels[i], s) for i, s in labels_by_asset[p.asset_id]])
-                names = [label_names[i] for i in _label_ids(cat, lib, p.asset_id, labels_by_asset)]
+            vectors.record(lib)
+            for p in batch:
+                names = [label_names[i] for i in _label_ids(cat, lib, p.asset_id, vectors.labels)]
                 cat.set_fts(p.asset_id, fts_fields(p.searchable, p.path, names, p.format))
-            for row in image_rows:
-                cat.record_vector(row.chunk_id, image_space.id, row.asset_id, row.part, row.runtime, "pixels")
-            for row in text_rows:
-                src = doc_sha.get(row.asset_id, BRIDGE_SOURCE) if row.part == "text" else BRIDGE_SOURCE
-                cat.record_vector(row.chunk_id, text_space.id, row.asset_id, row.part, row.runtime, src)
             for chunk in stale_text:
                 db.execute("DELETE FROM vectors WHERE chunk_id=? AND space_id=?", (chunk, text_space.id))
 
@@ -323,12 +297,8 @@ def _label_ids(cat, lib, asset_id: str, fresh: dict) -> list[int]:
 
 
 def _json(obj) -> str:
-    import json
-
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def _loads(text: str) -> dict:
-    import json
-
     return json.loads(text or "{}")
