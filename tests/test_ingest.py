@@ -147,3 +147,19 @@ def test_copy_of_a_file_is_one_asset_with_two_paths(fake_lib, media_dir):
     assert report.added == 6 and report.unchanged == 1
     rec = fake_lib.show(str(media_dir / "red-copy.jpg"))
     assert len(rec["current_paths"]) == 2
+
+
+def test_a_file_that_changes_while_it_is_stored_is_quarantined(fake_lib, media_dir, monkeypatch):
+    real_put = fake_lib.store.put
+
+    def flaky_put(src, sha):
+        if str(src).endswith("blue.jpg"):
+            raise OSError(f"{src} changed while it was being stored")
+        return real_put(src, sha)
+
+    monkeypatch.setattr(fake_lib.store, "put", flaky_put)
+    report = fake_lib.ingest([media_dir], workers=0)
+    assert report.added == 5
+    assert [(Path(q["path"]).name, q["reason"]) for q in report.quarantined] == [("blue.jpg", "changed-during-ingest")]
+    monkeypatch.setattr(fake_lib.store, "put", real_put)
+    assert fake_lib.ingest([media_dir], workers=0).added == 1  # the next run picks it up

@@ -47,9 +47,12 @@ class Space:
 
 @dataclass(frozen=True)
 class ImagePreprocessor:
-    """Deterministic decode → resize → crop → normalize. Picklable so decode workers can run it.
+    """Deterministic decode → crop → resize to uint8; the model normalizes (mean/std) itself.
 
-    Same file → bit-identical tensor: fixed resample filter, integer crop box, float32 math.
+    The center crop is taken in source coordinates (the square a `resize_shorter` resize followed
+    by a `size` crop would keep) and resized once, so work scales with the output, not the input.
+    Output is uint8 CHW: 4× less to move between processes than float32, and bit-identical for
+    the same file (fixed filter, fixed box arithmetic). `normalize` gives the float tensor.
     """
 
     size: int = 224
@@ -58,22 +61,23 @@ class ImagePreprocessor:
     std: tuple[float, float, float] = (0.502, 0.502, 0.502)
     resample: str = "bilinear"
 
-    def config_hash(self) -> str:
-        return sha256_text(canonical_json(asdict(self)))[:16]
-
     def __call__(self, image) -> np.ndarray:
         from PIL import Image
 
         filt = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC}[self.resample]
         w, h = image.size
-        scale = self.resize_shorter / min(w, h)
-        nw, nh = max(self.size, round(w * scale)), max(self.size, round(h * scale))
-        image = image.resize((nw, nh), filt, reducing_gap=3.0)
-        left, top = (nw - self.size) // 2, (nh - self.size) // 2
-        image = image.crop((left, top, left + self.size, top + self.size))
-        arr = np.asarray(image, dtype=np.float32) * np.float32(1 / 255)
-        arr = (arr - np.asarray(self.mean, np.float32)) / np.asarray(self.std, np.float32)
-        return np.ascontiguousarray(arr.transpose(2, 0, 1))
+        side = min(w, h) * self.size / self.resize_shorter
+        left, top = (w - side) / 2, (h - side) / 2
+        image = image.resize((self.size, self.size), filt, box=(left, top, left + side, top + side),
+                             reducing_gap=3.0)
+        return np.ascontiguousarray(np.asarray(image, dtype=np.uint8).transpose(2, 0, 1))
+
+    def normalize(self, pixels: np.ndarray) -> np.ndarray:
+        """uint8 (N,3,H,W) → float32 (x/255 - mean) / std, for backends without it in their graph."""
+        scale = np.float32(1 / 255)
+        mean = np.asarray(self.mean, np.float32).reshape(1, 3, 1, 1)
+        std = np.asarray(self.std, np.float32).reshape(1, 3, 1, 1)
+        return (pixels.astype(np.float32) * scale - mean) / std
 
 
 class Embedder(ABC):
@@ -141,7 +145,7 @@ class ImageEmbedder(Embedder):
 
     @abstractmethod
     def run(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """(N,3,H,W) preprocessed batch → (L2-normalized features (N,dim), label probs (N,L) or None)."""
+        """(N,3,H,W) uint8 batch from `preprocessor` → (L2-normalized features (N,dim), label probs (N,L))."""
 
     @property
     def labels(self) -> list[str]:

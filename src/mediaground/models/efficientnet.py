@@ -31,8 +31,9 @@ def _weights_path() -> Path:
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
-def _build_torch(weights: Path):
-    """The torch module computing (features, logits); loading prints, so we swallow stdout."""
+def _build_torch(weights: Path, pre: ImagePreprocessor):
+    """uint8 pixels → (features, logits), normalization included, so the ONNX graph takes the
+    preprocessor's uint8 output directly. Loading prints, so we swallow stdout."""
     import torch
     from efficientnet_lite_pytorch import EfficientNet
 
@@ -43,19 +44,22 @@ def _build_torch(weights: Path):
         def __init__(self, inner):
             super().__init__()
             self.inner = inner
+            self.register_buffer("scale", 1 / (255 * torch.tensor(pre.std).reshape(1, 3, 1, 1)))
+            self.register_buffer("shift", (torch.tensor(pre.mean) / torch.tensor(pre.std)).reshape(1, 3, 1, 1))
 
         def forward(self, pixels):
-            feats = self.inner.extract_features(pixels).mean(dim=(2, 3))
+            x = pixels.to(torch.float32) * self.scale - self.shift
+            feats = self.inner.extract_features(x).mean(dim=(2, 3))
             return feats, self.inner._fc(feats)
 
     return FeaturesAndLogits(net).eval()
 
 
-def _export(weights: Path, out: Path) -> None:
+def _export(weights: Path, pre: ImagePreprocessor, out: Path) -> None:
     import torch
 
-    module = _build_torch(weights)
-    dummy = torch.zeros((2, 3, 224, 224))
+    module = _build_torch(weights, pre)
+    dummy = torch.zeros((2, 3, pre.size, pre.size), dtype=torch.uint8)
     torch.onnx.export(
         module, (dummy,), str(out), input_names=["pixels"], output_names=["features", "logits"],
         dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}, "logits": {0: "batch"}},
@@ -113,18 +117,18 @@ class EfficientNetLite0(ImageEmbedder):
                 return
             if self._want == "onnxruntime":
                 try:
-                    path = rt.cached_onnx(MODEL_ID, self.weights_sha256(), lambda p: _export(self._weights, p))
+                    path = rt.cached_onnx(MODEL_ID, self.weights_sha256(), lambda p: _export(self._weights, self.preprocessor, p))
                     self._session = rt.ort_session(path)
                     self._runtime = rt.ort_version()
                     return
                 except Exception:  # noqa: BLE001 - any ORT/export failure: fall back to torch
                     self._session = None
-            self._torch = _build_torch(self._weights)
+            self._torch = _build_torch(self._weights, self.preprocessor)
             self._runtime = rt.torch_version()
 
     def run(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self._load()
-        pixels = np.ascontiguousarray(pixels, dtype=np.float32)
+        pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
         if self._session is not None:
             feats, logits = self._session.run(None, {"pixels": pixels})
         else:

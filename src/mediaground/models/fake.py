@@ -96,6 +96,7 @@ class FakeImage(ImageEmbedder):
         self.calls += 1
         self.images_seen += len(pixels)
         n = len(pixels)
+        pixels = self.preprocessor.normalize(pixels)
         thumb = pixels.reshape(n, 3, 4, 4, 4, 4).mean(axis=(3, 5)).reshape(n, -1)  # 4x4 colour grid
         mean_rgb = pixels.mean(axis=(2, 3))
         palette = np.asarray(list(COLOURS.values()), np.float32)

@@ -17,7 +17,7 @@ from typing import Callable
 from mediaground.config import cache_dir
 from mediaground.util import atomic_write_bytes, sha256_file
 
-EXPORT_VERSION = 1  # bump when the export wrapper changes what the graph computes
+EXPORT_VERSION = 2  # bump when the export wrapper changes what the graph computes
 
 
 def weights_sha256(path: str | os.PathLike) -> str:

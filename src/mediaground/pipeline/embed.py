@@ -24,6 +24,7 @@ class BatchVectors:
     text_rows: list[VectorRow] = field(default_factory=list)
     labels: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # asset → (label index, p)
     sources: dict[str, str] = field(default_factory=dict)                     # chunk_id → source
+    stale_text: list[str] = field(default_factory=list)  # text chunks whose asset lost its text
 
     def add_images(self, lib, items: list[tuple[str, str, np.ndarray]]) -> None:
         """(asset_id, kind, preprocessed pixels) → image vectors + label-bridge vectors."""
@@ -50,6 +51,12 @@ class BatchVectors:
     def _add(self, rows: list[VectorRow], row: VectorRow, source: str) -> None:
         rows.append(row)
         self.sources[row.chunk_id] = source
+
+    def drop_assets(self, asset_ids: set[str]) -> None:
+        self.image_rows = [r for r in self.image_rows if r.asset_id not in asset_ids]
+        self.text_rows = [r for r in self.text_rows if r.asset_id not in asset_ids]
+        self.labels = {a: top for a, top in self.labels.items() if a not in asset_ids}
+        self.stale_text = [c for c in self.stale_text if c.split(":", 1)[0] not in asset_ids]
 
     def write_index(self, lib) -> None:
         lib.index.upsert(lib.image_space.id, lib.image_space.dim, self.image_rows)

@@ -12,7 +12,7 @@ import json
 import multiprocessing
 import os
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,6 +233,38 @@ class Ingestor:
         existing = {p.asset_id: cat.asset_row(p.asset_id) for p in batch}
         sources = {p.asset_id: cat.vector_sources(p.asset_id) if existing[p.asset_id] else {} for p in batch}
 
+        # 0. copy originals into the store in a thread while the models run (fsync waits, not CPU)
+        with ThreadPoolExecutor(1) as io_thread:
+            stored = io_thread.submit(self._store_all, batch)
+            vectors = self._embed(batch, existing, sources)
+            store_paths, failed = stored.result()
+        if failed:  # a file that vanished or changed since it was hashed: quarantine it, keep the rest
+            for p, reason in failed:
+                self._count(p.asset_id, existing, -1)
+                # no size/mtime recorded: a transient failure is retried by the next run
+                self._quarantine_now(p.path, "changed-during-ingest", reason, p.file_sha256, None, None)
+            gone = {p.asset_id for p, _ in failed}
+            batch = [p for p in batch if p.asset_id not in gone]
+            vectors.drop_assets(gone)
+        self._write(batch, existing, vectors, store_paths)
+
+    def _store_all(self, batch: list[Prepared]) -> tuple[dict[str, str], list[tuple[Prepared, str]]]:
+        paths, failed = {}, []
+        for p in batch:
+            try:
+                paths[p.file_sha256] = self.lib.store.put(p.path, p.file_sha256)
+            except OSError as exc:
+                failed.append((p, str(exc)))
+        return paths, failed
+
+    def _count(self, asset_id: str, existing: dict, delta: int) -> None:
+        if existing.get(asset_id) is None:
+            self.report.added += delta
+        else:
+            self.report.updated += delta
+
+    def _embed(self, batch: list[Prepared], existing: dict, sources: dict) -> BatchVectors:
+        lib, text_space = self.lib, self.lib.text_space
         # 1. image model on new images only (an updated file has the same essence: same pixels)
         vectors = BatchVectors()
         vectors.add_images(lib, [(p.asset_id, p.kind, p.pixels) for p in batch
@@ -248,11 +280,14 @@ class Ingestor:
             elif not doc and key in sources[p.asset_id]:
                 stale_text.append(key[0])
         vectors.add_documents(lib, docs)
+        vectors.stale_text = stale_text
+        return vectors
 
-        # 3. originals into the store, vectors into the index (both idempotent)
-        store_paths = {p.file_sha256: lib.store.put(p.path, p.file_sha256) for p in batch}
+    def _write(self, batch: list[Prepared], existing: dict, vectors: BatchVectors, store_paths: dict) -> None:
+        lib, cat, text_space = self.lib, self.lib.catalog, self.lib.text_space
+        # 3. vectors into the index (idempotent upserts; originals are already in the store)
         vectors.write_index(lib)
-        lib.index.delete(text_space.id, stale_text)
+        lib.index.delete(text_space.id, vectors.stale_text)
 
         # 4. one catalog transaction makes the batch real
         label_names = lib.bridge.names
@@ -285,7 +320,7 @@ class Ingestor:
             for p in batch:
                 names = [label_names[i] for i in _label_ids(cat, lib, p.asset_id, vectors.labels)]
                 cat.set_fts(p.asset_id, fts_fields(p.searchable, p.path, names, p.format))
-            for chunk in stale_text:
+            for chunk in vectors.stale_text:
                 db.execute("DELETE FROM vectors WHERE chunk_id=? AND space_id=?", (chunk, text_space.id))
 
 

@@ -8,12 +8,12 @@ would change the stored original too, so copying is the safe default.
 
 from __future__ import annotations
 
+import hashlib
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
-from mediaground.util import fsync_dir, sha256_file
+from mediaground.util import fsync_dir
 
 
 class ContentStore:
@@ -48,11 +48,14 @@ class ContentStore:
                 pass  # other filesystem: copy instead
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".incoming.")
         try:
+            digest = hashlib.sha256()
             with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
-                shutil.copyfileobj(inp, out, 1 << 20)
+                while block := inp.read(1 << 20):
+                    digest.update(block)  # hash what we write: the stored bytes are the hashed bytes
+                    out.write(block)
                 out.flush()
                 os.fsync(out.fileno())
-            if sha256_file(tmp) != sha256:
+            if digest.hexdigest() != sha256:
                 raise OSError(f"{src} changed while it was being stored")
             os.chmod(tmp, 0o444)
             os.replace(tmp, dest)
