@@ -163,3 +163,17 @@ def test_a_file_that_changes_while_it_is_stored_is_quarantined(fake_lib, media_d
     assert [(Path(q["path"]).name, q["reason"]) for q in report.quarantined] == [("blue.jpg", "changed-during-ingest")]
     monkeypatch.setattr(fake_lib.store, "put", real_put)
     assert fake_lib.ingest([media_dir], workers=0).added == 1  # the next run picks it up
+
+
+def test_a_file_that_crashes_the_decoder_is_quarantined(tmp_path, media_dir, monkeypatch):
+    """A worker process dying mid-file (as a decoder crashing on hostile input would) costs only
+    that file: the others in flight are retried alone and indexed."""
+    from mediaground.library import Library
+    from mediaground.pipeline.prepare import CRASH_ENV
+
+    monkeypatch.setenv(CRASH_ENV, "green.jpg")
+    with Library.create(tmp_path / "lib", text_model="fake-text", image_model="fake-image") as lib:
+        report = lib.ingest([media_dir], workers=2)
+        assert report.added == 5
+        assert [(Path(q["path"]).name, q["reason"]) for q in report.quarantined] == [("green.jpg", "crashed-decoder")]
+        assert lib.catalog.count("assets") == 5

@@ -76,10 +76,10 @@ def index(paths, library_path, as_json, workers, text_model, image_model, link):
             click.echo(f"  quarantined {q['path']}: {q['reason']}" + (f" ({q['detail']})" if q.get("detail") else ""))
 
 
-def _with_progress(work):
+def _with_progress(work, label: str = "indexing"):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("[bold]indexing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   TextColumn("{task.fields[name]}"), transient=True) as bar:
         task = bar.add_task("index", total=None, name="")
 
@@ -155,7 +155,10 @@ def show(ref, library_path, as_json):
 def reindex(library_path, as_json):
     """Rebuild every vector from the stored originals and the catalog."""
     with _open(library_path) as lib:
-        counts = lib.reindex()
+        if not as_json and sys.stderr.isatty():
+            counts = _with_progress(lambda cb: lib.reindex(progress=cb), "re-embedding")
+        else:
+            counts = lib.reindex()
         if as_json:
             _echo_json(counts)
         else:

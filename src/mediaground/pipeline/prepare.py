@@ -40,9 +40,16 @@ class Prepared:
     error: tuple[str, str] | None = None
 
 
+# Fault injection for the crash-isolation tests: a worker handed a file with this name dies the
+# way a decoder crashing on hostile input would (SIGABRT), without a Python exception.
+CRASH_ENV = "MEDIAGROUND_TEST_CRASH_ON"
+
+
 def prepare(path: str, file_sha256: str, size: int, mtime_ns: int,
             preprocessor: ImagePreprocessor | None) -> Prepared:
     out = Prepared(path, file_sha256, size, mtime_ns)
+    if os.environ.get(CRASH_ENV) and os.path.basename(path) == os.environ[CRASH_ENV]:
+        os.abort()
     try:
         if size == 0:
             raise BadMediaError("zero-byte", "the file is empty")
