@@ -16,7 +16,7 @@ from conftest import make_image, set_caption
 
 def test_ingest_adds_every_image_and_records_provenance(fake_lib, media_dir, fake_models):
     report = fake_lib.ingest([media_dir], workers=0)
-    assert report.to_dict() == {"added": 6, "updated": 0, "unchanged": 0, "renamed": 0, "quarantined": []}
+    assert report.to_dict() == {"added": 6, "updated": 0, "unchanged": 0, "renamed": 0, "quarantined": [], "missing": 0}
     assert fake_lib.catalog.count("assets") == 6
     rec = fake_lib.show(str(media_dir / "red.jpg"))
     assert rec["kind"] == "image" and rec["format"] == "jpeg" and rec["id_basis"] == "essence"
@@ -38,7 +38,7 @@ def test_reindex_of_unchanged_folder_is_a_no_op(fake_lib, media_dir, fake_models
     text, image = fake_models
     before = (text.calls, image.calls, fake_lib.catalog.count("vectors"))
     report = fake_lib.ingest([media_dir], workers=0)
-    assert report.to_dict() == {"added": 0, "updated": 0, "unchanged": 6, "renamed": 0, "quarantined": []}
+    assert report.to_dict() == {"added": 0, "updated": 0, "unchanged": 6, "renamed": 0, "quarantined": [], "missing": 0}
     assert (text.calls, image.calls, fake_lib.catalog.count("vectors")) == before
 
 
@@ -177,3 +177,16 @@ def test_a_file_that_crashes_the_decoder_is_quarantined(tmp_path, media_dir, mon
         assert report.added == 5
         assert [(Path(q["path"]).name, q["reason"]) for q in report.quarantined] == [("green.jpg", "crashed-decoder")]
         assert lib.catalog.count("assets") == 5
+
+
+def test_deleted_files_stop_being_current_but_nothing_is_lost(fake_lib, media_dir):
+    fake_lib.ingest([media_dir], workers=0)
+    asset = fake_lib.resolve(str(media_dir / "blue.jpg"))
+    (media_dir / "blue.jpg").unlink()
+    report = fake_lib.ingest([media_dir], workers=0)
+    assert report.missing == 1 and report.unchanged == 5
+    rec = fake_lib.show(asset)
+    assert rec["current_paths"] == [] and rec["paths"] == [str((media_dir / "blue.jpg").resolve())]
+    assert (fake_lib.root / rec["versions"][0]["store_path"]).exists()  # the original is kept
+    assert rec["provenance"][-1]["event"] == "missing"
+    assert fake_lib.search(asset=fake_lib.resolve(str(media_dir / "red.jpg")), limit=10)  # search still works

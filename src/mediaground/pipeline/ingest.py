@@ -36,10 +36,11 @@ class IngestReport:
     unchanged: int = 0
     renamed: int = 0
     quarantined: list[dict[str, str]] = field(default_factory=list)
+    missing: int = 0  # known paths under the scanned folders whose files are gone
 
     def to_dict(self) -> dict:
         return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
-                "renamed": self.renamed, "quarantined": self.quarantined}
+                "renamed": self.renamed, "quarantined": self.quarantined, "missing": self.missing}
 
 
 @dataclass
@@ -130,9 +131,29 @@ class Ingestor:
         for prepared in self._prepared(to_prepare):
             tick(prepared.path, self._handle(prepared))
         self._flush()
+        self._retire_missing(inputs, {str(p) for p in files})
         for space in self.lib.spaces_in_use():
             self.lib.index.optimize(space.id)
         return self.report
+
+    def _retire_missing(self, inputs: Iterable[str | os.PathLike], seen: set[str]) -> None:
+        """Paths under a scanned folder that are gone stop being current (renames were found above).
+        The asset, its history and its stored original stay: nothing is lost."""
+        cat = self.lib.catalog
+        folders = [Path(i).expanduser().resolve() for i in inputs]
+        folders = [f for f in folders if f.is_dir()]
+        gone = []
+        for folder in folders:
+            prefix = str(folder).rstrip("/") + "/"
+            rows = cat.db.execute("SELECT path FROM paths WHERE current=1 AND substr(path, 1, ?) = ?",
+                                  (len(prefix), prefix)).fetchall()
+            gone += [r[0] for r in rows if r[0] not in seen and not os.path.exists(r[0])]
+        if gone:
+            with cat.transaction():
+                for path in gone:
+                    cat.retire_path(path)
+                    cat.log(cat.path_row(path)["asset_id"], "missing", path=path)
+        self.report.missing = len(gone)
 
     # --- known file content (rename, copy, touch) -------------------------------------------
     def _known_file(self, path: str, sha: str, asset_id: str, size: int, mtime_ns: int) -> str:
