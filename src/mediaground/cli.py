@@ -71,7 +71,7 @@ def index(paths, library_path, as_json, workers, text_model, image_model, link):
             _echo_json(report.to_dict())
             return
         click.echo(f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
-                   f"renamed {report.renamed}, quarantined {len(report.quarantined)}  ({lib.root})")
+                   f"renamed {report.renamed}, quarantined {len(report.quarantined)}, missing {report.missing}  ({lib.root})")
         for q in report.quarantined:
             click.echo(f"  quarantined {q['path']}: {q['reason']}" + (f" ({q['detail']})" if q.get("detail") else ""))
 
