@@ -195,3 +195,22 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(tmp_path):
         report = lib.ingest([media], workers=0)
         assert report.added + report.unchanged == 24 and lib.catalog.count("assets") == 24
         _consistency(lib)
+
+
+def test_an_older_catalog_is_migrated_forward(tmp_path):
+    from mediaground.catalog.schema import SCHEMA_V1, SCHEMA_VERSION
+    from mediaground.catalog.db import _split
+
+    root = tmp_path / "old"
+    root.mkdir()
+    con = sqlite3.connect(root / "catalog.sqlite")
+    for stmt in _split(SCHEMA_V1):
+        con.execute(stmt)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1'), ('text_model', 'fake-text'),"
+                " ('image_model', 'fake-image')")
+    con.commit()
+    con.close()
+    with Library.open(root) as lib:
+        assert lib.catalog.get_meta("schema_version") == str(SCHEMA_VERSION)
+        tables = {r[0] for r in lib.catalog.db.execute("SELECT name FROM sqlite_master")}
+        assert {"audio", "segments", "segments_fts"} <= tables

@@ -33,7 +33,7 @@ class Catalog:
             with self.transaction():
                 for stmt in _split(SCHEMA_V1):
                     self.db.execute(stmt)
-                self.set_meta("schema_version", str(SCHEMA_VERSION))
+                self.set_meta("schema_version", "1")  # then migrated forward like any old catalog
                 self.set_meta("created_at", now())
         self._check_version()
 

@@ -4,7 +4,7 @@
 is refused; older versions are migrated forward by the steps in `MIGRATIONS`.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -120,5 +120,36 @@ CREATE VIRTUAL TABLE fts USING fts5(
 );
 """
 
+# Version 2: audio as a first-class asset: what decoding found, and timestamped transcript segments.
+SCHEMA_V2 = """
+CREATE TABLE audio (
+    asset_id              TEXT PRIMARY KEY REFERENCES assets(asset_id) ON DELETE CASCADE,
+    duration              REAL NOT NULL,      -- seconds actually decoded
+    declared_duration     REAL,               -- what the header claims
+    truncated             INTEGER NOT NULL,
+    silent                INTEGER NOT NULL,
+    rms_dbfs              REAL,
+    language              TEXT,               -- NULL when the speech model is not confident
+    language_probability  REAL,
+    warnings              TEXT NOT NULL DEFAULT '[]'
+);
+
+CREATE TABLE segments (
+    chunk_id    TEXT PRIMARY KEY,             -- "<asset_id>:seg:<n>"
+    asset_id    TEXT NOT NULL REFERENCES assets(asset_id) ON DELETE CASCADE,
+    start       REAL NOT NULL,
+    "end"       REAL NOT NULL,
+    text        TEXT NOT NULL,
+    confidence  REAL,
+    words       TEXT NOT NULL DEFAULT '[]'    -- [[start, end, word, probability], ...]
+);
+CREATE INDEX segments_asset ON segments(asset_id);
+
+CREATE VIRTUAL TABLE segments_fts USING fts5(
+    chunk_id UNINDEXED, asset_id UNINDEXED, text,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+"""
+
 # version reached → SQL that brings the previous version to it
-MIGRATIONS: dict[int, str] = {}
+MIGRATIONS: dict[int, str] = {2: SCHEMA_V2}
