@@ -61,7 +61,7 @@ def media_dir(tmp_path: Path) -> Path:
 def fake_lib(tmp_path: Path):
     from mediaground.library import Library
 
-    lib = Library.create(tmp_path / "lib", text_model="fake-text", image_model="fake-image")
+    lib = Library.create(tmp_path / "lib", text_model="fake-text", image_model="fake-image", audio_model="fake-audio")
     yield lib
     lib.close()
 

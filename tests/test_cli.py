@@ -18,7 +18,7 @@ def _run(*args, env=None):
 
 def test_index_search_show_json(tmp_path, media_dir):
     lib = tmp_path / "lib"
-    Library.create(lib, text_model="fake-text", image_model="fake-image").close()
+    Library.create(lib, text_model="fake-text", image_model="fake-image", audio_model="fake-audio").close()
     set_caption(media_dir / "red.jpg", "Lighthouse at dawn", ["coast"])
     (media_dir / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0garbage")
 
@@ -57,7 +57,7 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     r = _run("search", "cat", "--library", tmp_path / "none")
     assert r.exit_code == 1 and "no library at" in r.output
     lib = tmp_path / "lib"
-    Library.create(lib, text_model="fake-text", image_model="fake-image").close()
+    Library.create(lib, text_model="fake-text", image_model="fake-image", audio_model="fake-audio").close()
     r = _run("show", "0123456789abcdef", "--library", lib)
     assert r.exit_code == 1 and "no asset with ID or path" in r.output
     r = _run("search", "--library", lib)
@@ -75,7 +75,7 @@ def test_file_id_basis_is_reported(tmp_path, media_dir, monkeypatch):
 
     monkeypatch.setattr(prepare_mod, "essence_hash", lambda path, fmt: Essence(file_sha256(path), "file", "file"))
     lib = tmp_path / "lib"
-    with Library.create(lib, text_model="fake-text", image_model="fake-image") as library:
+    with Library.create(lib, text_model="fake-text", image_model="fake-image", audio_model="fake-audio") as library:
         library.ingest([media_dir / "red.jpg"], workers=0)
     r = _run("show", media_dir / "red.jpg", "--library", lib)
     assert "id basis: file (file)" in r.output and "whole-file hash used" in r.output

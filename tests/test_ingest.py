@@ -128,8 +128,8 @@ def test_bad_files_are_quarantined_and_the_batch_goes_on(fake_lib, media_dir, tm
 def test_worker_processes_give_the_same_library(tmp_path, media_dir):
     from mediaground.library import Library
 
-    with Library.create(tmp_path / "a", text_model="fake-text", image_model="fake-image") as a, \
-         Library.create(tmp_path / "b", text_model="fake-text", image_model="fake-image") as b:
+    with Library.create(tmp_path / "a", text_model="fake-text", image_model="fake-image", audio_model="fake-audio") as a, \
+         Library.create(tmp_path / "b", text_model="fake-text", image_model="fake-image", audio_model="fake-audio") as b:
         ra = a.ingest([media_dir], workers=0)
         rb = b.ingest([media_dir], workers=2)
         assert ra.to_dict() == rb.to_dict()
@@ -172,7 +172,7 @@ def test_a_file_that_crashes_the_decoder_is_quarantined(tmp_path, media_dir, mon
     from mediaground.pipeline.prepare import CRASH_ENV
 
     monkeypatch.setenv(CRASH_ENV, "green.jpg")
-    with Library.create(tmp_path / "lib", text_model="fake-text", image_model="fake-image") as lib:
+    with Library.create(tmp_path / "lib", text_model="fake-text", image_model="fake-image", audio_model="fake-audio") as lib:
         report = lib.ingest([media_dir], workers=2)
         assert report.added == 5
         assert [(Path(q["path"]).name, q["reason"]) for q in report.quarantined] == [("green.jpg", "crashed-decoder")]

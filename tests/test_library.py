@@ -42,7 +42,7 @@ def test_kill_9_mid_ingest_then_resume_gives_a_consistent_library(tmp_path):
     for i in range(40):
         make_image(media / f"img{i:02}.jpg", COLOURS[i % len(COLOURS)], seed=i)
     lib_dir = tmp_path / "lib"
-    Library.create(lib_dir, text_model="fake-text", image_model="fake-image").close()
+    Library.create(lib_dir, text_model="fake-text", image_model="fake-image", audio_model="fake-audio").close()
     env = {**os.environ, "MEDIAGROUND_FAKE_DELAY": "0.15"}
     code = ("import sys; from mediaground.library import Library;"
             "lib = Library.open(sys.argv[1]); lib.ingest([sys.argv[2]], workers=0)")
@@ -174,7 +174,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(tmp_path):
     for i in range(24):
         make_image(media / f"img{i:02}.png", COLOURS[i % len(COLOURS)], seed=100 + i)
     lib_dir = tmp_path / "lib"
-    Library.create(lib_dir, text_model="fake-text", image_model="fake-image").close()
+    Library.create(lib_dir, text_model="fake-text", image_model="fake-image", audio_model="fake-audio").close()
     exe = Path(sys.executable).with_name("mediaground")
     env = {**os.environ, "MEDIAGROUND_FAKE_DELAY": "0.15"}
     proc = subprocess.Popen([str(exe), "index", str(media), "--library", str(lib_dir), "--workers", "0"],

@@ -116,3 +116,34 @@ def test_installed_command_runs_end_to_end(tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0 and "coffee.jpg" in out.stdout, out.stdout + out.stderr
     assert out.stderr == ""  # nothing leaks from the libraries underneath
+
+
+@pytest.fixture(scope="module")
+def speech_lib(tmp_path_factory):
+    from mediaground.library import Library
+
+    root = tmp_path_factory.mktemp("speech")
+    lib = Library.create(root / "lib")
+    report = lib.ingest([DATA / "audio" / "topics.ogg", DATA / "audio" / "hello.wav"], workers=0)
+    assert report.added == 2 and not report.quarantined
+    yield lib
+    lib.close()
+
+
+@pytest.mark.parametrize("query,topic", [
+    ("a recipe with garlic and tomatoes", 1),   # paraphrase: the clip says "crushed tomatoes ... garlic"
+    ("how much did revenue grow last quarter", 0),
+    ("storm warning for the seaside", 2),
+])
+def test_spoken_moment_is_found_within_two_seconds(speech_lib, query, topic):
+    import json
+
+    truth = json.loads((DATA / "audio" / "topics.json").read_text())
+    topics = truth["topics"] if isinstance(truth, dict) else truth
+    top = speech_lib.search(query, limit=3)[0]
+    assert top.path.endswith("topics.ogg"), (query, top)
+    assert abs(top.start - topics[topic]["start"]) <= 2.0, (query, top.start, topics[topic])
+    rec = speech_lib.show(top.asset_id)
+    assert rec["audio"]["language"] == "en"
+    spoken = " ".join(s["text"] for s in rec["transcript"]).lower()
+    assert all(w in spoken for w in ("quarterly", "third quarter", "tomatoes", "garlic", "heavy rain"))

@@ -92,6 +92,8 @@ def _with_progress(work, label: str = "indexing"):
 @main.command()
 @click.argument("text", required=False)
 @click.option("--image", type=click.Path(exists=True, dir_okay=False), help="Find images like this one.")
+@click.option("--audio", type=click.Path(exists=True, dir_okay=False),
+              help="Find recordings (and the moments in them) that sound like this clip.")
 @click.option("--asset", help="Find assets like this asset ID.")
 @click.option("--kind", type=click.Choice(["image", "audio", "video"]), help="Only this kind of asset.")
 @click.option("--from", "date_from", help="Created on or after this date (YYYY-MM-DD).")
@@ -99,12 +101,12 @@ def _with_progress(work, label: str = "indexing"):
 @click.option("--limit", "-n", type=int, default=10, show_default=True)
 @library_option
 @json_option
-def search(text, image, asset, kind, date_from, date_to, limit, library_path, as_json):
-    """Search by text, by an image file, or by an asset ID."""
-    if not (text or image or asset):
-        raise click.UsageError("give a TEXT query, --image FILE or --asset ID")
+def search(text, image, audio, asset, kind, date_from, date_to, limit, library_path, as_json):
+    """Search by text, by an image or audio file, or by an asset ID."""
+    if not (text or image or audio or asset):
+        raise click.UsageError("give a TEXT query, --image FILE, --audio FILE or --asset ID")
     with _open(library_path) as lib:
-        results = lib.search(text, image=image, asset=asset, kind=kind, date_from=date_from,
+        results = lib.search(text, image=image, audio=audio, asset=asset, kind=kind, date_from=date_from,
                              date_to=date_to, limit=limit)
         if as_json:
             _echo_json({"results": [r.to_dict() for r in results]})
@@ -116,7 +118,10 @@ def search(text, image, asset, kind, date_from, date_to, limit, library_path, as
             click.echo(f"{i:2}. {r.asset_id}  {r.kind:5}  {r.score:.4f}  {r.path}{when}")
             click.echo(f"      why: {', '.join(r.why)}" + (f"   labels: {', '.join(r.labels)}" if r.labels else ""))
             if r.caption:
-                click.echo(f"      {r.caption[:100]}")
+                click.echo(f"      {' '.join(r.caption.split())[:100]}")
+            for m in r.moments:
+                said = f'  "{m["text"]}"' if m.get("text") else ""
+                click.echo(f"      at {m['start']:.1f}s–{m['end']:.1f}s ({m['why']}){said}")
 
 
 @main.command()
@@ -143,8 +148,21 @@ def show(ref, library_path, as_json):
                 click.echo(f"  {key}: {value}")
         if record["labels"]:
             click.echo("  labels: " + ", ".join(f"{l['label']} ({l['score']:.2f})" for l in record["labels"]))
+        audio = record.get("audio")
+        if audio:
+            state = ", ".join(w for w, on in (("silent", audio["silent"]), ("truncated", audio["truncated"])) if on)
+            click.echo(f"  audio: {audio['duration']:.1f}s decoded" + (f" ({state})" if state else "")
+                       + (f", language {audio['language']} ({audio['language_probability']})" if audio["language"] else ""))
+            for w in audio["warnings"]:
+                click.echo(f"    warning: {w}")
+        for seg in record.get("transcript", []):
+            click.echo(f"  [{seg['start']:7.2f}–{seg['end']:7.2f}] {seg['text']}")
+        parts: dict[tuple[str, str], int] = {}
         for v in record["vectors"]:
-            click.echo(f"  vector {v['part']:6} {v['space_id']}  {v['runtime']}")
+            key = (v["part"], f"{v['space_id']}  {v['runtime']}")
+            parts[key] = parts.get(key, 0) + 1
+        for (part, where), n in parts.items():
+            click.echo(f"  vector {part:8} {where}" + (f"  ×{n}" if n > 1 else ""))
         for e in record["provenance"]:
             click.echo(f"  {e['at']}  {e['event']}  {e.get('path') or e.get('to') or ''}")
 

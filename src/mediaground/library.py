@@ -24,6 +24,7 @@ from mediaground.store.content import ContentStore
 
 DEFAULT_TEXT_MODEL = "minilm-l6-v2"
 DEFAULT_IMAGE_MODEL = "efficientnet-lite0"
+DEFAULT_AUDIO_MODEL = "whisper-tiny.en"
 
 
 class Library:
@@ -36,11 +37,12 @@ class Library:
     # --- opening ----------------------------------------------------------------------------
     @classmethod
     def create(cls, root: str | os.PathLike, text_model: str = DEFAULT_TEXT_MODEL,
-               image_model: str = DEFAULT_IMAGE_MODEL, link: str = "copy") -> "Library":
+               image_model: str = DEFAULT_IMAGE_MODEL, audio_model: str = DEFAULT_AUDIO_MODEL,
+               link: str = "copy") -> "Library":
         root = Path(root).expanduser().resolve()
         if (root / "catalog.sqlite").exists():
             raise FileExistsError(f"a library already exists at {root}")
-        text_id, image_id = canonical_id(text_model), canonical_id(image_model)
+        text_id, image_id, audio_id = canonical_id(text_model), canonical_id(image_model), canonical_id(audio_model)
         if link not in {"copy", "hardlink"}:
             raise ValueError("link must be 'copy' or 'hardlink'")
         root.mkdir(parents=True, exist_ok=True)
@@ -48,6 +50,7 @@ class Library:
         with catalog.transaction():
             catalog.set_meta("text_model", text_id)
             catalog.set_meta("image_model", image_id)
+            catalog.set_meta("audio_model", audio_id)
             catalog.set_meta("link", link)
         return cls(root, catalog)
 
@@ -82,6 +85,17 @@ class Library:
         return model
 
     @cached_property
+    def audio_model(self):
+        model = get_model(self.catalog.get_meta("audio_model") or DEFAULT_AUDIO_MODEL)
+        if "audio" not in model.inputs:
+            raise ModelError(f"{model.model_id} is not an audio model")
+        return model
+
+    @cached_property
+    def audio_space(self) -> Space:
+        return self._pinned(self.audio_model, "audio")
+
+    @cached_property
     def bridge(self) -> LabelBridge:
         return LabelBridge(self.image_model, self.text_model)
 
@@ -111,7 +125,12 @@ class Library:
         return space
 
     def spaces_in_use(self) -> list[Space]:
-        return [self.text_space, self.image_space]
+        """Text and image always; audio once the library holds audio vectors (so image-only
+        libraries never load the speech model)."""
+        spaces = [self.text_space, self.image_space]
+        if self.catalog.db.execute("SELECT 1 FROM spaces WHERE role='audio' AND status='active'").fetchone():
+            spaces.append(self.audio_space)
+        return spaces
 
     # --- work -------------------------------------------------------------------------------
     @contextmanager
@@ -135,11 +154,12 @@ class Library:
             return Ingestor(self, workers=workers).run(inputs, progress)
 
     def search(self, text: str | None = None, *, image: str | os.PathLike | None = None,
-               asset: str | None = None, kind: str | None = None, date_from: str | None = None,
+               audio: str | os.PathLike | None = None, asset: str | None = None, kind: str | None = None, date_from: str | None = None,
                date_to: str | None = None, limit: int = 10):
         from mediaground.search.engine import Query, search
 
-        return search(self, Query(text=text, image=str(image) if image else None, asset=asset, kind=kind,
+        return search(self, Query(text=text, image=str(image) if image else None,
+                                  audio=str(audio) if audio else None, asset=asset, kind=kind,
                                   date_from=date_from, date_to=date_to, limit=limit))
 
     def reindex(self, progress=None) -> dict[str, int]:
@@ -215,6 +235,8 @@ class Library:
             "file_sha256": row["current_sha256"],
             "metadata": json.loads(row["metadata"]),
             "labels": [{"label": lab, "score": round(s, 4)} for lab, s in self.catalog.labels(asset_id)],
+            "audio": self.catalog.audio_info(asset_id),
+            "transcript": self.catalog.segments(asset_id),
             "vectors": [dict(v) for v in vectors],
             "versions": [dict(v) for v in versions],
             "provenance": self.catalog.provenance(asset_id),

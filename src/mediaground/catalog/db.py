@@ -179,6 +179,45 @@ class Catalog:
             " source_sha=excluded.source_sha, created_at=excluded.created_at",
             (chunk_id, space_id, asset_id, part, start, end, runtime, source_sha, now()))
 
+    def set_audio(self, result) -> None:
+        """What decoding and transcription found for one recording (replaces earlier results)."""
+        self.db.execute("INSERT OR REPLACE INTO audio(asset_id, duration, declared_duration, truncated, silent,"
+                        " rms_dbfs, language, language_probability, warnings) VALUES (?,?,?,?,?,?,?,?,?)",
+                        result.catalog_row())
+        self.db.execute("DELETE FROM segments WHERE asset_id=?", (result.asset_id,))
+        self.db.execute("DELETE FROM segments_fts WHERE asset_id=?", (result.asset_id,))
+        self.db.executemany(
+            'INSERT INTO segments(chunk_id, asset_id, start, "end", text, confidence, words) VALUES (?,?,?,?,?,?,?)',
+            [(s.chunk_id, result.asset_id, s.start, s.end, s.text, s.confidence, json.dumps(s.words))
+             for s in result.segments])
+        self.db.executemany("INSERT INTO segments_fts(chunk_id, asset_id, text) VALUES (?,?,?)",
+                            [(s.chunk_id, result.asset_id, s.text) for s in result.segments])
+
+    def audio_info(self, asset_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM audio WHERE asset_id=?", (asset_id,)).fetchone()
+        if row is None:
+            return None
+        out = dict(row)
+        out["warnings"] = json.loads(out["warnings"])
+        out["truncated"], out["silent"] = bool(out["truncated"]), bool(out["silent"])
+        return out
+
+    def segments(self, asset_id: str) -> list[dict[str, Any]]:
+        rows = self.db.execute('SELECT chunk_id, start, "end", text, confidence FROM segments WHERE asset_id=?'
+                               " ORDER BY start", (asset_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def segment(self, chunk_id: str) -> dict[str, Any] | None:
+        row = self.db.execute('SELECT chunk_id, asset_id, start, "end", text FROM segments WHERE chunk_id=?',
+                              (chunk_id,)).fetchone()
+        return dict(row) if row else None
+
+    def segments_search(self, match: str, limit: int) -> list[tuple[str, str, float]]:
+        """(asset_id, chunk_id, rank score) of transcript segments matching a full-text query."""
+        rows = self.db.execute("SELECT asset_id, chunk_id, bm25(segments_fts) AS rank FROM segments_fts"
+                               " WHERE segments_fts MATCH ? ORDER BY rank LIMIT ?", (match, limit)).fetchall()
+        return [(r[0], r[1], -r[2]) for r in rows]
+
     # --- full text ------------------------------------------------------------------------
     def fts_search(self, match: str, limit: int) -> list[tuple[str, float]]:
         # bm25 weights follow FTS_COLUMNS (asset_id first, unindexed)

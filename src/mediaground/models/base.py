@@ -109,7 +109,7 @@ class Embedder(ABC):
         return "python"
 
     def space(self) -> Space:
-        modality = "image" if "image" in self.inputs and "text" not in self.inputs else "text"
+        modality = "text" if "text" in self.inputs else sorted(self.inputs)[0]
         return Space(
             model_id=self.model_id,
             revision=self.revision,

@@ -103,3 +103,69 @@ class FakeImage(ImageEmbedder):
         dist = ((mean_rgb[:, None, :] - palette[None]) ** 2).sum(-1)
         scores = np.exp(-dist * 20)
         return l2_normalize(thumb.astype(np.float32)), (scores / scores.sum(1, keepdims=True)).astype(np.float32)
+
+
+class FakeAudio(Embedder):
+    """A fake speech backend: "transcribes" each second of sound as the tone it hears
+    ("tone 440 hertz") and embeds 2 s windows (1 s hop) by their energy in 16 frequency bands."""
+
+    model_id = "fake-audio"
+    inputs = frozenset({"audio"})
+    window_s = 2.0
+    hop_s = 1.0
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    @property
+    def dim(self) -> int:
+        return 16
+
+    @property
+    def revision(self) -> str:
+        return "1"
+
+    def weights_sha256(self) -> str:
+        return hashlib.sha256(b"fake-audio-v1").hexdigest()
+
+    def preprocessor_config(self):
+        return {"sample_rate": 16000, "window_s": self.window_s, "hop_s": self.hop_s}
+
+    @property
+    def runtime(self) -> str:
+        return "numpy"
+
+    def transcribe(self, audio: np.ndarray):
+        from mediaground.models.speech import Segment, Transcript, Word
+
+        self.calls += 1
+        sr, segments = 16000, []
+        for i in range(0, len(audio) // sr):
+            block = audio[i * sr:(i + 1) * sr]
+            if np.sqrt(np.mean(block ** 2)) < 0.01:
+                continue
+            freq = int(round(np.argmax(np.abs(np.fft.rfft(block))) / 10) * 10)
+            text = f"tone {freq} hertz"
+            if segments and segments[-1].text == text and segments[-1].end == i:
+                segments[-1].end = i + 1.0
+                segments[-1].words[-1].end = i + 1.0
+            else:
+                segments.append(Segment(float(i), i + 1.0, text, avg_logprob=-0.1,
+                                        words=[Word(float(i), i + 1.0, text, 0.9)]))
+        return Transcript("en" if segments else None, 0.9 if segments else None, len(audio) / sr, segments)
+
+    def embed_windows(self, audio: np.ndarray):
+        from mediaground.media.audio import windows
+
+        sr = 16000
+        spans = windows(len(audio) / sr, self.window_s, self.hop_s)
+        out = np.zeros((len(spans), self.dim), np.float32)
+        edges = np.geomspace(50, 8000, self.dim + 1)
+        for row, (start, end) in enumerate(spans):
+            block = audio[int(start * sr):int(end * sr)]
+            spectrum = np.abs(np.fft.rfft(block)) ** 2
+            freqs = np.fft.rfftfreq(len(block), 1 / sr)
+            for b in range(self.dim):
+                out[row, b] = spectrum[(freqs >= edges[b]) & (freqs < edges[b + 1])].sum()
+            out[row] = np.log1p(out[row])
+        return l2_normalize(out + 1e-6), spans

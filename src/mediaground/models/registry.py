@@ -39,6 +39,14 @@ def _register_builtins() -> None:
     register(efficientnet.MODEL_ID, efficientnet.EfficientNetLite0, aliases=("efficientnet",))
     register(fake.FakeText.model_id, fake.FakeText)
     register(fake.FakeImage.model_id, fake.FakeImage)
+    register(fake.FakeAudio.model_id, fake.FakeAudio)
+    register("whisper-tiny.en", _whisper, aliases=("whisper",))
+
+
+def _whisper() -> Embedder:
+    from mediaground.models.whisper import WhisperTinyEn  # faster-whisper loads only when used
+
+    return WhisperTinyEn()
 
 
 def _ensure_loaded() -> None:

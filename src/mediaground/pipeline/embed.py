@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mediaground.index.base import VectorRow
 from mediaground.models.bridge import BRIDGE_SOURCE
+
+if TYPE_CHECKING:
+    from mediaground.pipeline.audio import AudioAnalysis
 
 
 def text_sha(text: str) -> str:
@@ -25,6 +29,8 @@ class BatchVectors:
     labels: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # asset → (label index, p)
     sources: dict[str, str] = field(default_factory=dict)                     # chunk_id → source
     stale_text: list[str] = field(default_factory=list)  # text chunks whose asset lost its text
+    audio_rows: list[VectorRow] = field(default_factory=list)
+    audio: dict[str, "AudioAnalysis"] = field(default_factory=dict)  # asset → transcript + windows
 
     def add_images(self, lib, items: list[tuple[str, str, np.ndarray]]) -> None:
         """(asset_id, kind, preprocessed pixels) → image vectors + label-bridge vectors."""
@@ -48,6 +54,36 @@ class BatchVectors:
             self._add(self.text_rows, VectorRow(f"{asset_id}:text", asset_id, "text", kind, vec,
                                                 lib.text_model.runtime), text_sha(doc))
 
+    def add_audio(self, lib, items: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+        """(asset_id, kind, path) → transcript segments (text space) + acoustic windows (audio space).
+        Returns (asset_id, reason) for recordings that could not be decoded."""
+        if not items:
+            return []
+        from mediaground.errors import BadMediaError
+        from mediaground.pipeline.audio import analyse
+
+        failed = []
+        model = lib.audio_model
+        for asset_id, kind, path in items:
+            try:
+                result = analyse(model, asset_id, path)
+            except BadMediaError as exc:
+                failed.append((asset_id, f"{exc.reason}: {exc.detail}"))
+                continue
+            if result is None:  # e.g. a video without sound
+                continue
+            self.audio[asset_id] = result
+            for (start, end), vec in zip(result.windows, result.window_vectors):
+                self._add(self.audio_rows, VectorRow(f"{asset_id}:win:{start:09.3f}", asset_id, "window", kind, vec,
+                                                     model.runtime, start, end), "samples")
+            if result.segments:
+                vectors = lib.text_model.embed_texts([seg.text for seg in result.segments])
+                for seg, vec in zip(result.segments, vectors):
+                    self._add(self.text_rows, VectorRow(seg.chunk_id, asset_id, "segment", kind, vec,
+                                                        lib.text_model.runtime, seg.start, seg.end),
+                              text_sha(seg.text))
+        return failed
+
     def _add(self, rows: list[VectorRow], row: VectorRow, source: str) -> None:
         rows.append(row)
         self.sources[row.chunk_id] = source
@@ -55,19 +91,28 @@ class BatchVectors:
     def drop_assets(self, asset_ids: set[str]) -> None:
         self.image_rows = [r for r in self.image_rows if r.asset_id not in asset_ids]
         self.text_rows = [r for r in self.text_rows if r.asset_id not in asset_ids]
+        self.audio_rows = [r for r in self.audio_rows if r.asset_id not in asset_ids]
+        self.audio = {a: r for a, r in self.audio.items() if a not in asset_ids}
         self.labels = {a: top for a, top in self.labels.items() if a not in asset_ids}
         self.stale_text = [c for c in self.stale_text if c.split(":", 1)[0] not in asset_ids]
 
     def write_index(self, lib) -> None:
         lib.index.upsert(lib.image_space.id, lib.image_space.dim, self.image_rows)
         lib.index.upsert(lib.text_space.id, lib.text_space.dim, self.text_rows)
+        if self.audio_rows:
+            lib.index.upsert(lib.audio_space.id, lib.audio_space.dim, self.audio_rows)
 
     def record(self, lib) -> None:
         """Catalog rows for these vectors and labels; call inside the batch's transaction."""
         cat, names = lib.catalog, lib.image_model.labels
         for asset_id, top in self.labels.items():
             cat.set_labels(asset_id, lib.image_space.id, [(names[i], p) for i, p in top])
-        for space, rows in ((lib.image_space, self.image_rows), (lib.text_space, self.text_rows)):
+        groups = [(lib.image_space, self.image_rows), (lib.text_space, self.text_rows)]
+        if self.audio_rows:
+            groups.append((lib.audio_space, self.audio_rows))
+        for space, rows in groups:
             for row in rows:
                 cat.record_vector(row.chunk_id, space.id, row.asset_id, row.part, row.runtime,
-                                  self.sources[row.chunk_id])
+                                  self.sources[row.chunk_id], row.start, row.end)
+        for result in self.audio.values():
+            cat.set_audio(result)

@@ -257,14 +257,18 @@ class Ingestor:
         # 0. copy originals into the store in a thread while the models run (fsync waits, not CPU)
         with ThreadPoolExecutor(1) as io_thread:
             stored = io_thread.submit(self._store_all, batch)
-            vectors = self._embed(batch, existing, sources)
+            vectors, undecodable = self._embed(batch, existing, sources)
             store_paths, failed = stored.result()
-        if failed:  # a file that vanished or changed since it was hashed: quarantine it, keep the rest
-            for p, reason in failed:
-                self._count(p.asset_id, existing, -1)
-                # no size/mtime recorded: a transient failure is retried by the next run
-                self._quarantine_now(p.path, "changed-during-ingest", reason, p.file_sha256, None, None)
-            gone = {p.asset_id for p, _ in failed}
+        by_id = {p.asset_id: p for p in batch}
+        # a file that vanished or changed since it was hashed: quarantine it, keep the rest; no
+        # size/mtime recorded, so the next run retries it
+        bad = [(p, "changed-during-ingest", reason, None, None) for p, reason in failed]
+        bad += [(by_id[a], "undecodable-audio", reason, by_id[a].size, by_id[a].mtime_ns) for a, reason in undecodable]
+        for p, why, detail, size, mtime_ns in bad:
+            self._count(p.asset_id, existing, -1)
+            self._quarantine_now(p.path, why, detail, p.file_sha256, size, mtime_ns)
+        if bad:
+            gone = {p.asset_id for p, *_ in bad}
             batch = [p for p in batch if p.asset_id not in gone]
             vectors.drop_assets(gone)
         self._write(batch, existing, vectors, store_paths)
@@ -284,12 +288,16 @@ class Ingestor:
         else:
             self.report.updated += delta
 
-    def _embed(self, batch: list[Prepared], existing: dict, sources: dict) -> BatchVectors:
+    def _embed(self, batch: list[Prepared], existing: dict, sources: dict) -> tuple[BatchVectors, list]:
         lib, text_space = self.lib, self.lib.text_space
-        # 1. image model on new images only (an updated file has the same essence: same pixels)
+        # 1. image model on new images only (an updated file has the same essence: same pixels);
+        #    speech model on new recordings (audio files and the sound of videos)
         vectors = BatchVectors()
-        vectors.add_images(lib, [(p.asset_id, p.kind, p.pixels) for p in batch
-                                 if existing[p.asset_id] is None and p.kind == "image" and p.pixels is not None])
+        new = [p for p in batch if existing[p.asset_id] is None]
+        vectors.add_images(lib, [(p.asset_id, p.kind, p.pixels) for p in new
+                                 if p.kind == "image" and p.pixels is not None])
+        undecodable = vectors.add_audio(lib, [(p.asset_id, p.kind, p.path) for p in new
+                                              if p.kind in ("audio", "video")])
 
         # 2. text model on metadata text that is new or changed
         docs, stale_text = [], []
@@ -302,7 +310,7 @@ class Ingestor:
                 stale_text.append(key[0])
         vectors.add_documents(lib, docs)
         vectors.stale_text = stale_text
-        return vectors
+        return vectors, undecodable
 
     def _write(self, batch: list[Prepared], existing: dict, vectors: BatchVectors, store_paths: dict) -> None:
         lib, cat, text_space = self.lib, self.lib.catalog, self.lib.text_space

@@ -13,6 +13,7 @@ import numpy as np
 from mediaground.errors import BadMediaError, MediagroundError
 
 RRF_K = 60
+MOMENTS = 3  # timestamped matches kept per recording: one result per asset, its best moments inside
 # Nearest neighbours always exist; a vector hit counts only if it is close in absolute terms and
 # relative to the best hit of the same query (cosine, MiniLM-scale).
 MIN_SIMILARITY = 0.15
@@ -26,6 +27,7 @@ show shows showing me find some any""".split())
 class Query:
     text: str | None = None
     image: str | None = None
+    audio: str | None = None
     asset: str | None = None
     kind: str | None = None
     date_from: str | None = None
@@ -44,11 +46,12 @@ class Result:
     why: list[str] = field(default_factory=list)
     caption: str | None = None
     labels: list[str] = field(default_factory=list)
+    moments: list[dict[str, Any]] = field(default_factory=list)  # best timestamped matches, best first
 
     def to_dict(self) -> dict[str, Any]:
         return {"asset_id": self.asset_id, "path": self.path, "kind": self.kind, "score": round(self.score, 6),
                 "start": self.start, "end": self.end, "why": self.why, "caption": self.caption,
-                "labels": self.labels}
+                "labels": self.labels, "moments": self.moments}
 
 
 @dataclass
@@ -56,6 +59,7 @@ class _Candidate:
     why: list[str] = field(default_factory=list)
     score: float = 0.0
     weight: float = 1.0  # share of the query this path's hit covers (full text: words matched)
+    moments: list[dict[str, Any]] = field(default_factory=list)
     start: float | None = None
     end: float | None = None
 
@@ -78,8 +82,8 @@ def _match_expression(words: list[str], op: str) -> str:
 
 
 def search(lib, q: Query) -> list[Result]:
-    if not (q.text or q.image or q.asset):
-        raise MediagroundError("give a text query, an image file or an asset ID")
+    if not (q.text or q.image or q.audio or q.asset):
+        raise MediagroundError("give a text query, an image or audio file, or an asset ID")
     if q.limit <= 0:
         raise MediagroundError("limit must be positive")
     cat = lib.catalog
@@ -95,8 +99,12 @@ def search(lib, q: Query) -> list[Result]:
         words = tokens(q.text)
         if words:
             ranked.append(_fulltext_path(lib, words, pool, kinds, allowed))
-    if q.image or q.asset:
+            ranked.append(_transcript_fulltext_path(lib, words, pool, kinds, allowed))
+    if q.image or (q.asset and lib.catalog.asset_row(lib.resolve(q.asset))["kind"] == "image"):
         ranked.append(_image_vector_path(lib, q, pool, kinds, allowed))
+    elif q.audio or q.asset:
+        ranked.append(_audio_vector_path(lib, q, pool, kinds, allowed))
+    ranked = [r for r in ranked if r is not None]
 
     fused: dict[str, _Candidate] = {}
     for ranking in ranked:
@@ -106,8 +114,11 @@ def search(lib, q: Query) -> list[Result]:
             acc.why.extend(w for w in cand.why if w not in acc.why)
             if acc.start is None and cand.start is not None:
                 acc.start, acc.end = cand.start, cand.end
+            for m in cand.moments:
+                if all(abs(m["start"] - o["start"]) > 0.5 for o in acc.moments):
+                    acc.moments.append(m)
     # scale so that an asset ranked first by every path scores 1.0
-    top_possible = len(ranked) / (RRF_K + 1)
+    top_possible = max(1, len(ranked)) / (RRF_K + 1)
     for cand in fused.values():
         cand.score /= top_possible
     best = sorted(fused.items(), key=lambda kv: (-kv[1].score, kv[0]))[: q.limit]
@@ -144,13 +155,87 @@ def _text_vector_path(lib, qv, pool, kinds, allowed) -> list[tuple[str, _Candida
         if cand is None:
             cand = by_asset[hit.asset_id] = _Candidate(score=hit.score, start=hit.start, end=hit.end)
             order.append(hit.asset_id)
-        if hit.part == "labels":
+        if hit.part == "segment":
+            if "vector:transcript" not in cand.why:
+                cand.why.append("vector:transcript")
+            if len(cand.moments) < MOMENTS:
+                cand.moments.append(_moment(lib, hit.chunk_id, hit.start, hit.end, hit.score, "vector:transcript"))
+        elif hit.part == "labels":
             ids = [label_index[n] for n, _ in lib.catalog.labels(hit.asset_id) if n in label_index]
             for i in lib.bridge.explain(qv, ids, n=1):
                 cand.why.append(f"label:{names[i]}")
         else:
             cand.why.append(f"vector:{hit.part}")
     return [(a, by_asset[a]) for a in order]
+
+
+def _transcript_fulltext_path(lib, words, pool, kinds, allowed):
+    """Transcript segments that say the query's words; one candidate per recording, best first."""
+    cat = lib.catalog
+    if not cat.db.execute("SELECT 1 FROM segments LIMIT 1").fetchone():
+        return None
+    hits = cat.segments_search(_match_expression(words, "AND"), pool * 3)
+    if len(words) > 1:
+        seen = {c for _, c, _ in hits}
+        hits += [h for h in cat.segments_search(_match_expression(words, "OR"), pool * 3) if h[1] not in seen]
+    allowed_set = set(allowed) if allowed is not None else None
+    by_asset: dict[str, _Candidate] = {}
+    for asset_id, chunk_id, _ in hits:
+        if allowed_set is not None and asset_id not in allowed_set:
+            continue
+        seg = cat.segment(chunk_id)
+        matched = len(_mentions(seg["text"], words))
+        cand = by_asset.get(asset_id)
+        if cand is None:
+            if kinds and cat.asset_row(asset_id)["kind"] not in kinds:
+                continue
+            cand = by_asset[asset_id] = _Candidate(why=["text:transcript"], start=seg["start"], end=seg["end"],
+                                                   weight=max(1, matched) / len(words))
+        if len(cand.moments) < MOMENTS:
+            cand.moments.append({"start": seg["start"], "end": seg["end"], "text": seg["text"],
+                                 "why": "text:transcript"})
+    return list(by_asset.items())[:pool]
+
+
+def _moment(lib, chunk_id, start, end, score, why) -> dict[str, Any]:
+    seg = lib.catalog.segment(chunk_id)
+    return {"start": start, "end": end, "text": seg["text"] if seg else None, "why": why,
+            "similarity": round(float(score), 4)}
+
+
+def _audio_vector_path(lib, q: Query, pool, kinds, allowed):
+    """Recordings and moments that sound like the query clip (or asset), by acoustic windows."""
+    from mediaground.media.audio import decode_audio
+
+    if not lib.catalog.db.execute("SELECT 1 FROM spaces WHERE role='audio'").fetchone():
+        return None
+    space, exclude = lib.audio_space, None
+    if q.asset:
+        exclude = lib.resolve(q.asset)
+        rows = lib.catalog.db.execute("SELECT chunk_id FROM vectors WHERE asset_id=? AND space_id=?",
+                                      (exclude, space.id)).fetchall()
+        vecs = [v for v in (lib.index.get(space.id, r[0]) for r in rows) if v is not None]
+        if not vecs:
+            raise MediagroundError(f"asset {exclude} has no audio vectors in {space.id}")
+    else:
+        try:
+            vecs, _ = lib.audio_model.embed_windows(decode_audio(q.audio))
+        except BadMediaError as exc:
+            raise MediagroundError(f"cannot read {q.audio} as audio: {exc}") from exc
+    query = np.mean(np.asarray(vecs, np.float32), axis=0)
+    query /= max(float(np.linalg.norm(query)), 1e-12)
+    hits = lib.index.search(space.id, query, pool * 4, kinds=kinds, asset_ids=allowed, parts=["window"])
+    by_asset: dict[str, _Candidate] = {}
+    for h in hits:
+        if h.asset_id == exclude:
+            continue
+        cand = by_asset.get(h.asset_id)
+        if cand is None:
+            cand = by_asset[h.asset_id] = _Candidate(why=["vector:audio"], start=h.start, end=h.end)
+        if len(cand.moments) < MOMENTS:
+            cand.moments.append({"start": h.start, "end": h.end, "why": "vector:audio",
+                                 "similarity": round(h.score, 4)})
+    return list(by_asset.items())[:pool]
 
 
 def _fulltext_path(lib, words, pool, kinds, allowed) -> list[tuple[str, _Candidate]]:
@@ -242,4 +327,4 @@ def _result(lib, asset_id: str, cand: _Candidate) -> Result:
     return Result(asset_id=asset_id, path=paths[0] if paths else None, kind=row["kind"] if row else "?",
                   score=cand.score, start=cand.start, end=cand.end, why=cand.why,
                   caption=md.get("caption") or md.get("title"),
-                  labels=[lab for lab, _ in lib.catalog.labels(asset_id)[:3]])
+                  labels=[lab for lab, _ in lib.catalog.labels(asset_id)[:3]], moments=cand.moments)
