@@ -104,7 +104,7 @@ def search(lib, q: Query) -> list[Result]:
         ranked.append(_image_vector_path(lib, q, pool, kinds, allowed))
     elif q.audio or q.asset:
         ranked.append(_audio_vector_path(lib, q, pool, kinds, allowed))
-    ranked = [r for r in ranked if r is not None]
+    ranked = [r for r in ranked if r]  # paths with no candidates neither vote nor scale
 
     fused: dict[str, _Candidate] = {}
     for ranking in ranked:
@@ -117,7 +117,7 @@ def search(lib, q: Query) -> list[Result]:
             for m in cand.moments:
                 if all(abs(m["start"] - o["start"]) > 0.5 for o in acc.moments):
                     acc.moments.append(m)
-    # scale so that an asset ranked first by every path scores 1.0
+    # scale so that an asset ranked first by every path that found anything scores 1.0
     top_possible = max(1, len(ranked)) / (RRF_K + 1)
     for cand in fused.values():
         cand.score /= top_possible
