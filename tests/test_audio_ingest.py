@@ -128,3 +128,15 @@ def test_truncated_and_corrupt_mp3s(fake_lib, tmp_path):
     cut = fake_lib.show(str(folder / "cut.mp3"))["audio"]
     assert 1.0 < cut["duration"] < 3.0
     assert fake_lib.show(str(folder / "whole.mp3"))["audio"]["duration"] == pytest.approx(6.0, abs=0.1)
+
+
+def test_low_confidence_transcripts_count_less_and_say_so(fake_lib, audio_dir):
+    fake_lib.ingest([audio_dir], workers=0)
+    tones = fake_lib.resolve(str(audio_dir / "three-tones.wav"))
+    low = fake_lib.resolve(str(audio_dir / "low.wav"))
+    with fake_lib.catalog.transaction():  # as if the speech model had not trusted this transcript
+        fake_lib.catalog.db.execute("UPDATE audio SET language=NULL WHERE asset_id=?", (low,))
+    hits = {h.asset_id: h for h in fake_lib.search("tone hertz", limit=5)}
+    assert "transcript:low-confidence" in hits[low].why
+    assert "transcript:low-confidence" not in hits[tones].why
+    assert hits[low].score < hits[tones].score

@@ -13,6 +13,7 @@ import numpy as np
 from mediaground.errors import BadMediaError, MediagroundError
 
 RRF_K = 60
+LOW_CONFIDENCE_WEIGHT = 0.5
 MOMENTS = 3  # timestamped matches kept per recording: one result per asset, its best moments inside
 # Nearest neighbours always exist; a vector hit counts only if it is close in absolute terms and
 # relative to the best hit of the same query (cosine, MiniLM-scale).
@@ -158,6 +159,7 @@ def _text_vector_path(lib, qv, pool, kinds, allowed) -> list[tuple[str, _Candida
         if hit.part == "segment":
             if "vector:transcript" not in cand.why:
                 cand.why.append("vector:transcript")
+                _trust(lib, hit.asset_id, cand)
             if len(cand.moments) < MOMENTS:
                 cand.moments.append(_moment(lib, hit.chunk_id, hit.start, hit.end, hit.score, "vector:transcript"))
         elif hit.part == "labels":
@@ -191,10 +193,21 @@ def _transcript_fulltext_path(lib, words, pool, kinds, allowed):
                 continue
             cand = by_asset[asset_id] = _Candidate(why=["text:transcript"], start=seg["start"], end=seg["end"],
                                                    weight=max(1, matched) / len(words))
+            _trust(lib, asset_id, cand)
         if len(cand.moments) < MOMENTS:
             cand.moments.append({"start": seg["start"], "end": seg["end"], "text": seg["text"],
                                  "why": "text:transcript"})
     return list(by_asset.items())[:pool]
+
+
+def _trust(lib, asset_id: str, cand: _Candidate) -> None:
+    """A transcript the speech model was not confident about (other language, lyrics, mumble)
+    still counts, at half weight, and the result says so."""
+    info = lib.catalog.audio_info(asset_id)
+    if info is not None and info["language"] is None:
+        cand.weight *= LOW_CONFIDENCE_WEIGHT
+        if "transcript:low-confidence" not in cand.why:
+            cand.why.append("transcript:low-confidence")
 
 
 def _moment(lib, chunk_id, start, end, score, why) -> dict[str, Any]:
