@@ -31,9 +31,15 @@ def main() -> None:
     for query in ["a cup of coffee", "a cat with green eyes", "rocket launch at dusk", "red motorcycle",
                   "Budapest"]:
         run("search", query, "-n", "3")
+    for query in ["the call where someone says they are from Chicago", "a recipe with garlic and tomatoes",
+                  "ask what you can do for your country"]:
+        run("search", query, "--kind", "audio", "-n", "2")
     photos = sorted((source / "photos").glob("*cat*")) if (source / "photos").is_dir() else sorted(source.glob("cat*"))
     if photos:
         run("search", "--image", str(photos[0]), "-n", "3")
+    clips = sorted(source.glob("**/*jfk*.mp3")) or sorted(source.glob("**/hello.wav"))
+    if clips:
+        run("search", "--audio", str(clips[0]), "-n", "3")
     run("status")
 
 
