@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import random
+import wave
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
@@ -33,6 +35,21 @@ def make_image(path: Path, colour: str = "red", seed: int = 0, size=(64, 48), fm
     path.parent.mkdir(parents=True, exist_ok=True)
     im.save(path, format=fmt, **({"quality": 95} if (fmt or path.suffix.lower()) in ("JPEG", ".jpg") else {}))
     return path
+
+
+def write_wav(path: Path, signal: np.ndarray, rate: int = 16000) -> Path:
+    """Mono 16-bit PCM WAV from float samples in [-1, 1]."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.clip(signal, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def tone(freq: float, seconds: float, rate: int = 16000, amplitude: float = 0.3) -> np.ndarray:
+    return amplitude * np.sin(2 * np.pi * freq * np.arange(int(seconds * rate)) / rate)
 
 
 def set_caption(path: Path, caption: str, keywords: list[str] | None = None) -> None:

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import struct
 import tracemalloc
-import wave
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
+
+from conftest import write_wav
 
 from mediaground.errors import BadMediaError
 from mediaground.media.audio import SAMPLE_RATE, decode_audio, probe_audio, stream_audio, windows
@@ -54,15 +55,6 @@ def encode(path: Path, fmt: str, codec: str, signal: np.ndarray, rate: int = 44_
                 c.mux(p)
         for p in s.encode(None):
             c.mux(p)
-    return path
-
-
-def write_wav(path: Path, signal: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.clip(signal, -1, 1) * 32767).astype("<i2").tobytes())
     return path
 
 

@@ -4,29 +4,19 @@ silence, truncation, grouping of a long recording into one result."""
 from __future__ import annotations
 
 import json
-import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import tone, write_wav
 
 SR = 16000
 
 
 def _write_wav(path: Path, parts: list[tuple[float, float]]) -> Path:
     """parts: (frequency Hz or 0 for silence, seconds)."""
-    chunks = []
-    for freq, secs in parts:
-        t = np.arange(int(secs * SR)) / SR
-        chunks.append(0.3 * np.sin(2 * np.pi * freq * t) if freq else np.zeros_like(t))
-    pcm = (np.concatenate(chunks) * 32767).astype("<i2")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes(pcm.tobytes())
-    return path
+    return write_wav(path, np.concatenate([tone(f, secs) if f else np.zeros(int(secs * SR)) for f, secs in parts]))
 
 
 @pytest.fixture

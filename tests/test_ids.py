@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import shutil
 import struct
-import wave
 
 import numpy as np
 import pytest
+
+from conftest import tone, write_wav
 from PIL import Image
 
 from mediaground.errors import BadMediaError
@@ -46,13 +46,7 @@ def images(tmp_path):
 
 
 def _write_wav(path, seconds=0.5, rate=44100):
-    n = int(seconds * rate)
-    samples = (np.sin(2 * np.pi * 440 * np.arange(n) / rate) * 12000).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(samples.tobytes())
+    write_wav(path, tone(440, seconds, rate, amplitude=12000 / 32767), rate)
 
 
 def _encode(src, dst, codecs, container_format=None, rate=None):

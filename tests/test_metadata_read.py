@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import io
-import math
 import struct
-import wave
 from pathlib import Path
 
 import numpy as np
 import pyexiv2
 import pytest
+
+from conftest import tone, write_wav
 from PIL import Image
 
 from mediaground.metadata.read import read_metadata
@@ -242,14 +242,7 @@ import mutagen  # noqa: E402
 
 
 def _wav(path: Path, seconds: float = 1.0, rate: int = 16000) -> Path:
-    t = np.arange(int(seconds * rate)) / rate
-    samples = (np.sin(2 * math.pi * 440 * t) * 8000).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(samples.tobytes())
-    return path
+    return write_wav(path, tone(440, seconds, rate, amplitude=8000 / 32767), rate)
 
 
 def _encode(wav: Path, out: Path, container: str, codecs: list[str]) -> Path:
