@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup demo test test-fast bench clean
 
@@ -12,7 +13,9 @@ setup: $(STAMP)
 
 # torch==2.13.0 first: that CPU build is on this machine's disk; an unpinned torch would pull a
 # multi-GB CUDA build. It is only used once, to export the bundled weights to ONNX.
+# ExifTool (Debian libimage-exiftool-perl) is the independent reader the tests check our writes with.
 $(STAMP): pyproject.toml Makefile
+	command -v exiftool >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libimage-exiftool-perl; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"

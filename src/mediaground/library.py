@@ -162,6 +162,32 @@ class Library:
                                   audio=str(audio) if audio else None, asset=asset, kind=kind,
                                   date_from=date_from, date_to=date_to, limit=limit))
 
+    def edit_metadata(self, ref: str, pairs: dict[str, str] | None = None, *, edits: dict[str, Any] | None = None,
+                      dry_run: bool = False) -> dict[str, Any]:
+        """Write tags to an asset's current file (atomic, verified), then re-ingest it: the asset ID
+        stays, the new file becomes a new version, the stored original is never touched.
+        `pairs` are strings as typed (`{"gps": "36.77,-6.35"}`); `edits` are already parsed."""
+        from mediaground.metadata.write import parse_edits, plan, write_metadata
+
+        edits = edits if edits is not None else parse_edits(pairs or {})
+        asset_id = self.resolve(ref)
+        row = self.catalog.asset_row(asset_id)
+        current = [p for p in self.catalog.current_paths_only(asset_id) if os.path.exists(p)]
+        if not current:
+            raise AssetNotFoundError(f"asset {asset_id} has no file on disk to write to (its originals stay in the store)")
+        path = current[0]
+        if dry_run:
+            changes = plan(path, row["format"], row["kind"], edits)
+        else:
+            with self.writing():
+                changes = write_metadata(path, row["format"], row["kind"], edits)
+            if changes:
+                self.ingest([path], workers=0)
+                if self.resolve(path) != asset_id:  # write_metadata checks the essence; belt and braces
+                    raise MediagroundError(f"writing tags changed the asset ID of {path}")
+        return {"asset_id": asset_id, "path": path, "dry_run": dry_run,
+                "changes": [c.to_dict() for c in changes]}
+
     def reindex(self, progress=None) -> dict[str, int]:
         from mediaground.pipeline.reindex import reindex
 

@@ -106,6 +106,11 @@ class Catalog:
                                (asset_id,)).fetchall()
         return [r[0] for r in rows]
 
+    def current_paths_only(self, asset_id: str) -> list[str]:
+        rows = self.db.execute("SELECT path FROM paths WHERE asset_id=? AND current=1 ORDER BY last_seen DESC",
+                               (asset_id,)).fetchall()
+        return [r[0] for r in rows]
+
     def paths_for(self, asset_id: str) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM paths WHERE asset_id=? ORDER BY current DESC, last_seen DESC",
                                (asset_id,)).fetchall()
