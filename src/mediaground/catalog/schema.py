@@ -4,7 +4,7 @@
 is refused; older versions are migrated forward by the steps in `MIGRATIONS`.
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -151,5 +151,15 @@ CREATE VIRTUAL TABLE segments_fts USING fts5(
 );
 """
 
+# Version 3: trusted coordinates as columns, for radius and bounding-box filters.
+SCHEMA_V3 = """
+ALTER TABLE assets ADD COLUMN lat REAL;
+ALTER TABLE assets ADD COLUMN lon REAL;
+UPDATE assets SET lat = json_extract(metadata, '$.gps_lat'), lon = json_extract(metadata, '$.gps_lon')
+    WHERE json_extract(metadata, '$.gps_lat') IS NOT NULL
+      AND NOT (json_extract(metadata, '$.gps_lat') = 0 AND json_extract(metadata, '$.gps_lon') = 0);
+CREATE INDEX assets_lat_lon ON assets(lat, lon);
+"""
+
 # version reached → SQL that brings the previous version to it
-MIGRATIONS: dict[int, str] = {2: SCHEMA_V2}
+MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3}

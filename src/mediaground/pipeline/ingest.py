@@ -329,19 +329,19 @@ class Ingestor:
                 if old is None:
                     db.execute(
                         "INSERT INTO assets(asset_id, kind, format, mime, id_basis, id_method, essence_sha256,"
-                        " current_sha256, width, height, duration, date_created, metadata, added_at, updated_at)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        " current_sha256, width, height, duration, date_created, metadata, added_at, updated_at,"
+                        " lat, lon) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         (p.asset_id, p.kind, p.format, p.mime, p.essence.basis, p.essence.method, p.essence.sha256,
-                         p.file_sha256, p.width, p.height, p.duration, date, md_json, t, t))
+                         p.file_sha256, p.width, p.height, p.duration, date, md_json, t, t, *trusted_point(p.metadata)))
                     cat.log(p.asset_id, "added", path=p.path, file_sha256=p.file_sha256)
                 else:
                     before = _loads(old["metadata"])
                     changed = sorted(k for k in set(before) | set(p.metadata) if before.get(k) != p.metadata.get(k))
                     db.execute("UPDATE assets SET current_sha256=?, metadata=?, date_created=?, format=?, mime=?,"
                                " width=COALESCE(?, width), height=COALESCE(?, height), duration=COALESCE(?, duration),"
-                               " updated_at=? WHERE asset_id=?",
+                               " updated_at=?, lat=?, lon=? WHERE asset_id=?",
                                (p.file_sha256, md_json, date, p.format, p.mime, p.width, p.height, p.duration, t,
-                                p.asset_id))
+                                *trusted_point(p.metadata), p.asset_id))
                     cat.log(p.asset_id, "updated", path=p.path, file_sha256=p.file_sha256, changed=changed)
                 cat.add_version(p.file_sha256, p.asset_id, p.size, store_paths[p.file_sha256])
                 cat.upsert_path(p.path, p.asset_id, p.file_sha256, p.size, p.mtime_ns)
@@ -351,6 +351,14 @@ class Ingestor:
                 cat.set_fts(p.asset_id, fts_fields(p.searchable, p.path, names, p.format))
             for chunk in vectors.stale_text:
                 db.execute("DELETE FROM vectors WHERE chunk_id=? AND space_id=?", (chunk, text_space.id))
+
+
+def trusted_point(metadata: dict) -> tuple[float | None, float | None]:
+    """Coordinates search may rely on: in range and not the 0,0 "null island" placeholder."""
+    lat, lon = metadata.get("gps_lat"), metadata.get("gps_lon")
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        return None, None
+    return float(lat), float(lon)
 
 
 def _label_ids(cat, lib, asset_id: str, fresh: dict) -> list[int]:
