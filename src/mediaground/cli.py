@@ -98,16 +98,30 @@ def _with_progress(work, label: str = "indexing"):
 @click.option("--kind", type=click.Choice(["image", "audio", "video"]), help="Only this kind of asset.")
 @click.option("--from", "date_from", help="Created on or after this date (YYYY-MM-DD).")
 @click.option("--to", "date_to", help="Created on or before this date (YYYY-MM-DD).")
+@click.option("--near", metavar="LAT,LON", help="Rank by distance from this point (with --radius-km: only within).")
+@click.option("--radius-km", type=float, help="With --near: keep assets within this many km.")
+@click.option("--bbox", metavar="MINLAT,MINLON,MAXLAT,MAXLON", help="Only assets located inside this box.")
 @click.option("--limit", "-n", type=int, default=10, show_default=True)
 @library_option
 @json_option
-def search(text, image, audio, asset, kind, date_from, date_to, limit, library_path, as_json):
+def search(text, image, audio, asset, kind, date_from, date_to, near, radius_km, bbox, limit, library_path, as_json):
     """Search by text, by an image or audio file, or by an asset ID."""
-    if not (text or image or audio or asset):
-        raise click.UsageError("give a TEXT query, --image FILE, --audio FILE or --asset ID")
+    if not (text or image or audio or asset or near or bbox):
+        raise click.UsageError("give a TEXT query, --image FILE, --audio FILE, --asset ID, --near or --bbox")
+    if radius_km is not None and not near:
+        raise click.UsageError("--radius-km needs --near")
+    point = box = None
+    if near or bbox:
+        from mediaground.metadata.geo import parse_bbox, parse_point
+
+        try:
+            point = parse_point(near) if near else None
+            box = parse_bbox(bbox) if bbox else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
     with _open(library_path) as lib:
         results = lib.search(text, image=image, audio=audio, asset=asset, kind=kind, date_from=date_from,
-                             date_to=date_to, limit=limit)
+                             date_to=date_to, near=point, radius_km=radius_km, bbox=box, limit=limit)
         if as_json:
             _echo_json({"results": [r.to_dict() for r in results]})
             return
@@ -220,6 +234,29 @@ def _report_edit(result, as_json: bool) -> None:
         click.echo(f"{result['path']}: nothing to change")
     for c in result["changes"]:
         click.echo(f"{result['path']}: {verb} {c['field']}: {c['old']!r} -> {c['new']!r}")
+
+
+@main.group()
+def export() -> None:
+    """Publish the library's metadata."""
+
+
+@export.command("jsonld")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for <asset_id>.jsonld files and graph.jsonld.")
+@library_option
+@json_option
+def export_jsonld(out_dir, library_path, as_json):
+    """schema.org ImageObject/AudioObject/VideoObject for every asset, and one combined graph."""
+    from mediaground.metadata.jsonld import write_export
+
+    with _open(library_path) as lib:
+        ids = [r[0] for r in lib.catalog.db.execute("SELECT asset_id FROM assets ORDER BY asset_id")]
+        result = write_export((lib.show(a) for a in ids), out_dir)
+        if as_json:
+            _echo_json(result)
+        else:
+            click.echo(f"wrote {result['assets']} asset files and graph.jsonld to {result['out_dir']}")
 
 
 @main.command()

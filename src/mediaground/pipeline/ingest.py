@@ -254,6 +254,7 @@ class Ingestor:
         existing = {p.asset_id: cat.asset_row(p.asset_id) for p in batch}
         sources = {p.asset_id: cat.vector_sources(p.asset_id) if existing[p.asset_id] else {} for p in batch}
 
+        self._place_names(batch)
         # 0. copy originals into the store in a thread while the models run (fsync waits, not CPU)
         with ThreadPoolExecutor(1) as io_thread:
             stored = io_thread.submit(self._store_all, batch)
@@ -272,6 +273,27 @@ class Ingestor:
             batch = [p for p in batch if p.asset_id not in gone]
             vectors.drop_assets(gone)
         self._write(batch, existing, vectors, store_paths)
+
+    @staticmethod
+    def _place_names(batch: list[Prepared]) -> None:
+        """Coordinates → place names (offline GeoNames), so text search finds photos that only
+        have GPS. Derived names are kept apart from the embedded tags (`geo_place`)."""
+        located = [(p, trusted_point(p.metadata)) for p in batch]
+        located = [(p, pt) for p, pt in located if pt[0] is not None]
+        if not located:
+            return
+        from mediaground.metadata.geo import reverse_geocode
+
+        for (p, _), place in zip(located, reverse_geocode([pt for _, pt in located])):
+            if place is None:
+                continue
+            p.metadata["geo_place"] = {"city": place.city, "region": place.region, "country": place.country,
+                                       "country_code": place.country_code, "source": "geonames"}
+            names = [n for n in (place.city, place.region, place.country) if n]
+            known = p.searchable.get("place", "")
+            extra = [n for n in names if n.lower() not in known.lower()]
+            if extra:
+                p.searchable["place"] = ", ".join(filter(None, [known, *extra]))
 
     def _store_all(self, batch: list[Prepared]) -> tuple[dict[str, str], list[tuple[Prepared, str]]]:
         paths, failed = {}, []

@@ -14,6 +14,7 @@ from mediaground.errors import BadMediaError, MediagroundError
 
 RRF_K = 60
 LOW_CONFIDENCE_WEIGHT = 0.5
+PLACE_RADIUS_KM = 25.0  # a place named in a query boosts assets taken within this distance
 MOMENTS = 3  # timestamped matches kept per recording: one result per asset, its best moments inside
 # Nearest neighbours always exist; a vector hit counts only if it is close in absolute terms and
 # relative to the best hit of the same query (cosine, MiniLM-scale).
@@ -33,6 +34,9 @@ class Query:
     kind: str | None = None
     date_from: str | None = None
     date_to: str | None = None
+    near: tuple[float, float] | None = None     # with radius_km: a filter, and ranking by distance
+    radius_km: float | None = None
+    bbox: tuple[float, float, float, float] | None = None  # min_lat, min_lon, max_lat, max_lon
     limit: int = 10
 
 
@@ -83,8 +87,8 @@ def _match_expression(words: list[str], op: str) -> str:
 
 
 def search(lib, q: Query) -> list[Result]:
-    if not (q.text or q.image or q.audio or q.asset):
-        raise MediagroundError("give a text query, an image or audio file, or an asset ID")
+    if not (q.text or q.image or q.audio or q.asset or q.near or q.bbox):
+        raise MediagroundError("give a text query, an image or audio file, an asset ID or a place")
     if q.limit <= 0:
         raise MediagroundError("limit must be positive")
     cat = lib.catalog
@@ -105,6 +109,7 @@ def search(lib, q: Query) -> list[Result]:
         ranked.append(_image_vector_path(lib, q, pool, kinds, allowed))
     elif q.audio or q.asset:
         ranked.append(_audio_vector_path(lib, q, pool, kinds, allowed))
+    ranked.append(_geo_path(lib, q, kinds, allowed))
     ranked = [r for r in ranked if r]  # paths with no candidates neither vote nor scale
 
     fused: dict[str, _Candidate] = {}
@@ -127,9 +132,12 @@ def search(lib, q: Query) -> list[Result]:
 
 
 def _allowed_assets(cat, q: Query) -> list[str] | None:
-    if not (q.date_from or q.date_to):
+    """The assets the filters admit (None: no filter). Date and place filters run in the catalog."""
+    if not (q.date_from or q.date_to or q.near or q.bbox):
         return None
-    sql, args = "SELECT asset_id FROM assets WHERE date_created IS NOT NULL", []
+    sql, args = "SELECT asset_id, lat, lon FROM assets WHERE 1=1", []
+    if q.date_from or q.date_to:
+        sql += " AND date_created IS NOT NULL"
     if q.date_from:
         sql += " AND date_created >= ?"
         args.append(q.date_from)
@@ -139,7 +147,53 @@ def _allowed_assets(cat, q: Query) -> list[str] | None:
     if q.kind:
         sql += " AND kind = ?"
         args.append(q.kind)
-    return [r[0] for r in cat.db.execute(sql, args)]
+    if q.near or q.bbox:
+        sql += " AND lat IS NOT NULL"
+    rows = cat.db.execute(sql, args).fetchall()
+    if q.bbox:
+        from mediaground.metadata.geo import in_bbox
+
+        rows = [r for r in rows if in_bbox((r[1], r[2]), q.bbox)]
+    if q.near and q.radius_km is not None:
+        from mediaground.metadata.geo import haversine_km
+
+        rows = [r for r in rows if haversine_km(q.near, (r[1], r[2])) <= q.radius_km]
+    return [r[0] for r in rows]
+
+
+def _geo_path(lib, q: Query, kinds, allowed):
+    """Rank located assets by distance: from --near, or from a place named in the text query
+    (resolved in the offline gazetteer), within PLACE_RADIUS_KM of it."""
+    from mediaground.metadata.geo import find_place_in_query, haversine_km
+
+    centre, label, radius = q.near, "near", q.radius_km
+    if not lib.catalog.db.execute("SELECT 1 FROM assets WHERE lat IS NOT NULL LIMIT 1").fetchone():
+        return None  # nothing located: don't load the gazetteer
+    if centre is None and q.text:
+        found = find_place_in_query(q.text)
+        if found is None:
+            return None
+        place, matched = found
+        centre, label, radius = (place.lat, place.lon), f"place:{matched}", PLACE_RADIUS_KM
+    if centre is None and q.bbox and not (q.text or q.image or q.audio or q.asset):
+        lat0, lon0, lat1, lon1 = q.bbox  # a box alone: everything inside it, from its centre out
+        centre, label = ((lat0 + lat1) / 2, (lon0 + lon1) / 2 if lon0 <= lon1 else ((lon0 + lon1 + 360) / 2 + 180) % 360 - 180), "in-bbox"
+    if centre is None:
+        return None
+    sql, args = "SELECT asset_id, lat, lon FROM assets WHERE lat IS NOT NULL", []
+    if kinds:
+        sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+        args += list(kinds)
+    allowed_set = set(allowed) if allowed is not None else None
+    scored = []
+    for asset_id, lat, lon in lib.catalog.db.execute(sql, args):
+        if allowed_set is not None and asset_id not in allowed_set:
+            continue
+        d = haversine_km(centre, (lat, lon))
+        if radius is None or d <= radius:
+            scored.append((d, asset_id))
+    scored.sort()
+    return [(a, _Candidate(why=[f"{label} ({d:.1f} km)"])) for d, a in scored]
 
 
 def _text_vector_path(lib, qv, pool, kinds, allowed) -> list[tuple[str, _Candidate]]:

@@ -1,0 +1,75 @@
+"""Places in search: a photo with only coordinates is found by the place's name, by --near with a
+radius, and by a bounding box; null island and out-of-range coordinates are never trusted."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_image
+
+
+def _gps(path, lat, lon):
+    import pyexiv2
+
+    def dms(v):
+        v = abs(v)
+        d, m = int(v), int((v - int(v)) * 60)
+        s = round(((v - d) * 60 - m) * 60 * 10000)
+        return f"{d}/1 {m}/1 {s}/10000"
+
+    img = pyexiv2.Image(str(path))
+    try:
+        img.modify_exif({"Exif.GPSInfo.GPSLatitudeRef": "N" if lat >= 0 else "S",
+                         "Exif.GPSInfo.GPSLatitude": dms(lat),
+                         "Exif.GPSInfo.GPSLongitudeRef": "E" if lon >= 0 else "W",
+                         "Exif.GPSInfo.GPSLongitude": dms(lon)})
+    finally:
+        img.close()
+
+
+@pytest.fixture
+def located(fake_lib, tmp_path):
+    root = tmp_path / "geo"
+    spots = {"leuven.jpg": (50.87153, 4.69698), "brussels.jpg": (50.8467, 4.3525),
+             "budapest.jpg": (47.4979, 19.0402), "null.jpg": (0.0, 0.0)}
+    for i, (name, (lat, lon)) in enumerate(spots.items()):
+        _gps(make_image(root / f"IMG_{i}.jpg", "green", seed=50 + i), lat, lon)
+    make_image(root / "nowhere.jpg", "blue", seed=60)
+    fake_lib.ingest([root], workers=0)
+    return fake_lib, {name: fake_lib.resolve(str(root / f"IMG_{i}.jpg")) for i, name in enumerate(spots)}
+
+
+def test_place_names_come_from_coordinates(located):
+    lib, ids = located
+    rec = lib.show(ids["leuven.jpg"])
+    assert rec["metadata"]["geo_place"]["city"] == "Leuven"
+    assert rec["metadata"]["geo_place"]["country"] == "Belgium"
+    assert "geo_place" not in lib.show(ids["null.jpg"])["metadata"]  # null island is not trusted
+    top = lib.search("photos taken in Leuven", limit=3)[0]
+    assert top.asset_id == ids["leuven.jpg"]
+    assert "text:place" in top.why and any(w.startswith("place:Leuven") for w in top.why)
+
+
+def test_near_radius_and_bbox(located):
+    lib, ids = located
+    near = lib.search(near=(50.88, 4.70), radius_km=40, limit=10)
+    assert [r.asset_id for r in near] == [ids["leuven.jpg"], ids["brussels.jpg"]]  # nearest first
+    assert near[0].why[0].startswith("near (")
+    assert [r.asset_id for r in lib.search(near=(50.88, 4.70), radius_km=5)] == [ids["leuven.jpg"]]
+    box = lib.search(bbox=(45.0, 15.0, 50.0, 25.0))
+    assert [r.asset_id for r in box] == [ids["budapest.jpg"]]
+    assert ids["null.jpg"] not in [r.asset_id for r in lib.search(near=(0.0, 0.0), radius_km=100)]
+
+
+def test_cli_near_parses_and_rejects(located):
+    from click.testing import CliRunner
+
+    from mediaground.cli import main
+
+    lib, ids = located
+    r = CliRunner().invoke(main, ["search", "--near", "47.5,19.04", "--radius-km", "10", "--library", str(lib.root),
+                                  "--json"])
+    assert r.exit_code == 0, r.output
+    assert '"' + ids["budapest.jpg"] + '"' in r.output
+    r = CliRunner().invoke(main, ["search", "--near", "95,4", "--library", str(lib.root)])
+    assert r.exit_code == 2 and "latitude 95" in r.output
