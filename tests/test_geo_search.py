@@ -73,3 +73,20 @@ def test_cli_near_parses_and_rejects(located):
     assert '"' + ids["budapest.jpg"] + '"' in r.output
     r = CliRunner().invoke(main, ["search", "--near", "95,4", "--library", str(lib.root)])
     assert r.exit_code == 2 and "latitude 95" in r.output
+
+
+def test_exact_filters(located, tmp_path):
+    lib, ids = located
+    root = tmp_path / "geo"
+    lib.edit_metadata(str(root / "IMG_0.jpg"), {"creator": "Pete Souza", "keywords": "harbour,boats",
+                                               "license_url": "https://creativecommons.org/licenses/by/4.0/"})
+    lib.edit_metadata(str(root / "IMG_2.jpg"), {"creator": "Ana Núñez", "keywords": "bridge"})
+    assert [r.asset_id for r in lib.search(creator="pete souza")] == [ids["leuven.jpg"]]
+    assert [r.asset_id for r in lib.search("green", creator="Ana Núñez")] == [ids["budapest.jpg"]]
+    assert [r.asset_id for r in lib.search(keyword="Boats")] == [ids["leuven.jpg"]]
+    assert [r.asset_id for r in lib.search(license="licenses/by/")] == [ids["leuven.jpg"]]
+    with_gps = {r.asset_id for r in lib.search(has_gps=True, limit=20)}
+    assert with_gps == {ids["leuven.jpg"], ids["brussels.jpg"], ids["budapest.jpg"]}  # not null island
+    assert ids["null.jpg"] in {r.asset_id for r in lib.search(has_gps=False, limit=20)}
+    # "photos by Pete Souza": the By-line/dc:creator ranks first
+    assert lib.search("photos by Pete Souza", limit=3)[0].asset_id == ids["leuven.jpg"]

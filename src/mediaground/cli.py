@@ -101,13 +101,18 @@ def _with_progress(work, label: str = "indexing"):
 @click.option("--near", metavar="LAT,LON", help="Rank by distance from this point (with --radius-km: only within).")
 @click.option("--radius-km", type=float, help="With --near: keep assets within this many km.")
 @click.option("--bbox", metavar="MINLAT,MINLON,MAXLAT,MAXLON", help="Only assets located inside this box.")
+@click.option("--creator", help="Only assets by this creator (exact name, any case).")
+@click.option("--keyword", help="Only assets with this keyword (exact, any case).")
+@click.option("--license", "license_", help="Only assets whose license URL or copyright mentions this.")
+@click.option("--has-gps/--no-gps", "has_gps", default=None, help="Only assets with (or without) trusted GPS.")
 @click.option("--limit", "-n", type=int, default=10, show_default=True)
 @library_option
 @json_option
-def search(text, image, audio, asset, kind, date_from, date_to, near, radius_km, bbox, limit, library_path, as_json):
+def search(text, image, audio, asset, kind, date_from, date_to, near, radius_km, bbox, creator, keyword, license_,
+           has_gps, limit, library_path, as_json):
     """Search by text, by an image or audio file, or by an asset ID."""
-    if not (text or image or audio or asset or near or bbox):
-        raise click.UsageError("give a TEXT query, --image FILE, --audio FILE, --asset ID, --near or --bbox")
+    if not (text or image or audio or asset or near or bbox or creator or keyword or license_ or has_gps is not None):
+        raise click.UsageError("give a TEXT query, --image FILE, --audio FILE, --asset ID, --near, --bbox or a filter")
     if radius_km is not None and not near:
         raise click.UsageError("--radius-km needs --near")
     point = box = None
@@ -121,7 +126,8 @@ def search(text, image, audio, asset, kind, date_from, date_to, near, radius_km,
             raise click.BadParameter(str(exc)) from exc
     with _open(library_path) as lib:
         results = lib.search(text, image=image, audio=audio, asset=asset, kind=kind, date_from=date_from,
-                             date_to=date_to, near=point, radius_km=radius_km, bbox=box, limit=limit)
+                             date_to=date_to, near=point, radius_km=radius_km, bbox=box, creator=creator,
+                             keyword=keyword, license=license_, has_gps=has_gps, limit=limit)
         if as_json:
             _echo_json({"results": [r.to_dict() for r in results]})
             return

@@ -157,13 +157,15 @@ class Library:
                audio: str | os.PathLike | None = None, asset: str | None = None, kind: str | None = None, date_from: str | None = None,
                date_to: str | None = None, near: tuple[float, float] | None = None,
                radius_km: float | None = None, bbox: tuple[float, float, float, float] | None = None,
-               limit: int = 10):
+               creator: str | None = None, keyword: str | None = None, license: str | None = None,
+               has_gps: bool | None = None, limit: int = 10):
         from mediaground.search.engine import Query, search
 
         return search(self, Query(text=text, image=str(image) if image else None,
                                   audio=str(audio) if audio else None, asset=asset, kind=kind,
                                   date_from=date_from, date_to=date_to, near=near, radius_km=radius_km,
-                                  bbox=bbox, limit=limit))
+                                  bbox=bbox, creator=creator, keyword=keyword, license=license,
+                                  has_gps=has_gps, limit=limit))
 
     def edit_metadata(self, ref: str, pairs: dict[str, str] | None = None, *, edits: dict[str, Any] | None = None,
                       dry_run: bool = False) -> dict[str, Any]:

@@ -37,6 +37,10 @@ class Query:
     near: tuple[float, float] | None = None     # with radius_km: a filter, and ranking by distance
     radius_km: float | None = None
     bbox: tuple[float, float, float, float] | None = None  # min_lat, min_lon, max_lat, max_lon
+    creator: str | None = None     # exact filters on the normalized record (case-insensitive)
+    keyword: str | None = None
+    license: str | None = None     # matches the license URL or the copyright notice (substring)
+    has_gps: bool | None = None
     limit: int = 10
 
 
@@ -87,8 +91,9 @@ def _match_expression(words: list[str], op: str) -> str:
 
 
 def search(lib, q: Query) -> list[Result]:
-    if not (q.text or q.image or q.audio or q.asset or q.near or q.bbox):
-        raise MediagroundError("give a text query, an image or audio file, an asset ID or a place")
+    filters_only = q.creator or q.keyword or q.license or q.has_gps is not None
+    if not (q.text or q.image or q.audio or q.asset or q.near or q.bbox or filters_only):
+        raise MediagroundError("give a text query, an image or audio file, an asset ID, a place or a filter")
     if q.limit <= 0:
         raise MediagroundError("limit must be positive")
     cat = lib.catalog
@@ -110,6 +115,8 @@ def search(lib, q: Query) -> list[Result]:
     elif q.audio or q.asset:
         ranked.append(_audio_vector_path(lib, q, pool, kinds, allowed))
     ranked.append(_geo_path(lib, q, kinds, allowed))
+    if not (q.text or q.image or q.audio or q.asset or q.near or q.bbox) and allowed is not None:
+        ranked.append(_listing(lib, kinds, allowed))  # filters alone: list what they admit, newest first
     ranked = [r for r in ranked if r]  # paths with no candidates neither vote nor scale
 
     fused: dict[str, _Candidate] = {}
@@ -133,9 +140,23 @@ def search(lib, q: Query) -> list[Result]:
 
 def _allowed_assets(cat, q: Query) -> list[str] | None:
     """The assets the filters admit (None: no filter). Date and place filters run in the catalog."""
-    if not (q.date_from or q.date_to or q.near or q.bbox):
+    if not (q.date_from or q.date_to or q.near or q.bbox or q.creator or q.keyword or q.license
+            or q.has_gps is not None):
         return None
     sql, args = "SELECT asset_id, lat, lon FROM assets WHERE 1=1", []
+    if q.creator:
+        sql += (" AND (EXISTS (SELECT 1 FROM json_each(metadata, '$.creator') WHERE lower(value) = lower(?))"
+                " OR lower(json_extract(metadata, '$.artist')) = lower(?))")
+        args += [q.creator, q.creator]
+    if q.keyword:
+        sql += " AND EXISTS (SELECT 1 FROM json_each(metadata, '$.keywords') WHERE lower(value) = lower(?))"
+        args.append(q.keyword)
+    if q.license:
+        sql += (" AND (instr(lower(coalesce(json_extract(metadata, '$.license_url'), '')), lower(?)) > 0"
+                " OR instr(lower(coalesce(json_extract(metadata, '$.copyright'), '')), lower(?)) > 0)")
+        args += [q.license, q.license]
+    if q.has_gps is not None:
+        sql += " AND lat IS NOT NULL" if q.has_gps else " AND lat IS NULL"
     if q.date_from or q.date_to:
         sql += " AND date_created IS NOT NULL"
     if q.date_from:
@@ -159,6 +180,13 @@ def _allowed_assets(cat, q: Query) -> list[str] | None:
 
         rows = [r for r in rows if haversine_km(q.near, (r[1], r[2])) <= q.radius_km]
     return [r[0] for r in rows]
+
+
+def _listing(lib, kinds, allowed) -> list[tuple[str, _Candidate]]:
+    rows = lib.catalog.db.execute(
+        f"SELECT asset_id, kind FROM assets WHERE asset_id IN ({', '.join('?' * len(allowed))})"
+        " ORDER BY date_created DESC, asset_id", allowed).fetchall() if allowed else []
+    return [(a, _Candidate(why=["filter"])) for a, kind in rows if not kinds or kind in kinds]
 
 
 def _geo_path(lib, q: Query, kinds, allowed):
