@@ -294,6 +294,18 @@ def test_video():
     assert _one(node[S + "width"][0], "value") == 1920 and _one(node[S + "height"][0], "value") == 1080
 
 
+def test_acquire_license_page_comes_from_the_records_licensor_url():
+    from mediaground.metadata.record import MetadataRecord
+
+    md = MetadataRecord(licensor_url="https://acme.example/buy?id=7", licensor_name="Acme",
+                        license_url="https://creativecommons.org/licenses/by-nc/4.0/").to_dict()
+    doc = to_jsonld({"asset_id": IMAGE["asset_id"], "kind": "image", "metadata": md})
+    assert doc["acquireLicensePage"] == "https://acme.example/buy?id=7"
+    assert "Acme" not in json.dumps(doc)  # licensor_name has no schema.org term
+    node = assert_schema_org(doc)
+    assert node[S + "acquireLicensePage"] == [{"@id": "https://acme.example/buy?id=7"}]
+
+
 def test_empty_values_are_omitted_and_odd_values_stay_valid():
     bare = {"asset_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "kind": "image", "mime": None, "width": None, "height": None,
             "paths": ["/gone/x.png"], "current_paths": [], "file_sha256": None,
@@ -403,6 +415,7 @@ def test_library_edit_metadata_shows_in_tags_and_json_ld_alike(fake_lib, tmp_pat
     fake_lib.edit_metadata(str(path), {
         "caption": "Olas en la Caleta", "creator": "Ana Núñez; EFE News Agency", "credit": "EFE",
         "copyright": "© 2024 Ana Núñez", "license_url": "https://creativecommons.org/licenses/by/4.0/",
+        "licensor_url": "https://efe.example/licencias?foto=olas", "licensor_name": "EFE",
         "gps": "36.5297,-6.3103,12.5", "city": "Cádiz", "country": "España", "country_code": "ES",
         "keywords": "olas,playa",
     })
@@ -415,6 +428,9 @@ def test_library_edit_metadata_shows_in_tags_and_json_ld_alike(fake_lib, tmp_pat
     assert _one(node, "creditText") == et["XMP-photoshop:Credit"]
     assert _one(node, "copyrightNotice") == et["XMP-dc:Rights"]
     assert _one(node, "license") == et["XMP-xmpRights:WebStatement"]
+    assert _one(node, "acquireLicensePage") == et["XMP-plus:LicensorURL"] == "https://efe.example/licencias?foto=olas"
+    assert node[S + "acquireLicensePage"] == [{"@id": "https://efe.example/licencias?foto=olas"}]
+    assert et["XMP-plus:LicensorName"] == "EFE"
     assert _values(node, "keywords") == et["XMP-dc:Subject"]
     geo = node[S + "contentLocation"][0][S + "geo"][0]
     assert (_one(geo, "latitude"), _one(geo, "longitude")) == (

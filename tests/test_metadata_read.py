@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import shutil
 import struct
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -200,6 +202,60 @@ def test_xmp_rejected_by_exiv2_is_read_leniently(tmp_path: Path) -> None:
     rec = read_metadata(path, "jpeg", "image")
     assert rec.keywords == ["Close-up", "Colors"]
     assert rec.caption is None  # digiKam's "x-default" placeholder is not a caption
+    assert any(w.startswith("xmp-invalid") for w in rec.warnings)
+
+
+def _exiftool_set(path: Path, *assignments: str) -> Path:
+    exe = shutil.which("exiftool") or pytest.fail("ExifTool is required by these tests")
+    subprocess.run([exe, "-q", "-overwrite_original", "-charset", "utf8", *assignments, str(path)],
+                   capture_output=True, check=True)
+    return path
+
+
+@pytest.mark.parametrize("fmt,pil_fmt,suffix", [("jpeg", "JPEG", ".jpg"), ("png", "PNG", ".png"),
+                                                ("webp", "WEBP", ".webp"), ("tiff", "TIFF", ".tif")])
+def test_plus_licensor_written_by_exiftool(tmp_path: Path, fmt: str, pil_fmt: str, suffix: str) -> None:
+    path = _exiftool_set(_image(tmp_path / f"lic{suffix}", pil_fmt),
+                         "-XMP-plus:LicensorURL=https://acme.example/license/123", "-XMP-plus:LicensorName=Acmé Images")
+    rec = read_metadata(path, fmt, "image")
+    assert rec.licensor_url == "https://acme.example/license/123"
+    assert rec.licensor_name == "Acmé Images"
+    assert rec.sources["licensor_url"] == "xmp:plus:Licensor[1]/plus:LicensorURL"
+    assert rec.sources["licensor_name"] == "xmp:plus:Licensor[1]/plus:LicensorName"
+    assert rec.license_url is None and rec.warnings == []
+    assert MetadataRecord.from_dict(rec.to_dict()) == rec
+
+
+def test_plus_licensor_first_value_in_array_order_wins(tmp_path: Path) -> None:
+    path = _tag(_image(tmp_path / "two.jpg"), xmp={
+        "Xmp.plus.Licensor": "type=Seq",
+        "Xmp.plus.Licensor[1]": "type=Struct", "Xmp.plus.Licensor[1]/plus:LicensorName": "First Agency",
+        "Xmp.plus.Licensor[2]": "type=Struct", "Xmp.plus.Licensor[2]/plus:LicensorName": "Second Agency",
+        "Xmp.plus.Licensor[2]/plus:LicensorURL": "https://second.example/buy",
+    })
+    rec = read_metadata(path, "jpeg", "image")
+    assert rec.licensor_name == "First Agency" and rec.sources["licensor_name"].endswith("Licensor[1]/plus:LicensorName")
+    assert rec.licensor_url == "https://second.example/buy"  # the first licensor has no URL
+    assert rec.sources["licensor_url"] == "xmp:plus:Licensor[2]/plus:LicensorURL"
+
+
+def test_plus_licensor_in_xmp_rejected_by_exiv2(tmp_path: Path) -> None:
+    """The lenient reader understands struct items, both as attributes and as parseType=Resource."""
+    packet = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/"><xmp:Rating>5</xmp:Rating><xmp:Rating>5</xmp:Rating>'
+        '</rdf:Description><rdf:Description xmlns:plus="http://ns.useplus.org/ldf/xmp/1.0/"><plus:Licensor><rdf:Seq>'
+        '<rdf:li plus:LicensorName="Acme"/>'
+        '<rdf:li rdf:parseType="Resource"><plus:LicensorURL>https://acme.example/l</plus:LicensorURL></rdf:li>'
+        "</rdf:Seq></plus:Licensor></rdf:Description></rdf:RDF></x:xmpmeta>"
+    ).encode()
+    payload = b"http://ns.adobe.com/xap/1.0/\x00" + packet
+    jpeg = _image(tmp_path / "base.jpg").read_bytes()
+    path = tmp_path / "lenient.jpg"
+    path.write_bytes(jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + jpeg[2:])
+    rec = read_metadata(path, "jpeg", "image")
+    assert (rec.licensor_name, rec.licensor_url) == ("Acme", "https://acme.example/l")
+    assert rec.sources["licensor_url"] == "xmp:plus:Licensor[2]/plus:LicensorURL"
     assert any(w.startswith("xmp-invalid") for w in rec.warnings)
 
 

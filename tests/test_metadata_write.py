@@ -46,6 +46,13 @@ def _exiftool(path: Path, *args: str) -> dict:
     return json.loads(out.stdout.decode("utf-8"))[0]
 
 
+def _exiftool_flat(path: Path, *tags: str) -> dict:
+    """ExifTool's flattened view (no -struct): struct fields as their own tags, e.g. XMP-plus:LicensorURL."""
+    exe = shutil.which("exiftool") or pytest.fail("ExifTool is required by these tests")
+    out = subprocess.run([exe, "-j", "-G1", *tags, str(path)], capture_output=True, check=True)
+    return json.loads(out.stdout.decode("utf-8"))[0]
+
+
 def _raw_xmp(path: Path) -> str:
     exe = shutil.which("exiftool") or pytest.fail("ExifTool is required by these tests")
     return subprocess.run([exe, "-b", "-XMP", str(path)], capture_output=True, check=True).stdout.decode("utf-8")
@@ -122,6 +129,8 @@ IMAGE_EDITS = {
     "credit": "Fotografía Núñez",
     "copyright": "© 2024 Ana Núñez",
     "license_url": "https://creativecommons.org/licenses/by/4.0/",
+    "licensor_url": "https://fotografia-nunez.example/licencias?foto=17&uso=web",
+    "licensor_name": "Fotografía Núñez S.L.",
     "date_created": "2024-05-06T07:08:09+02:00",
     "gps": "-33.8568,-70.6483,-12.5",
     "city": "Cádiz",
@@ -153,8 +162,12 @@ def test_image_full_write_round_trips_through_exiftool(tmp_path: Path, pil_fmt: 
     assert rec.date_created == "2024-05-06T07:08:09+02:00"
     assert (rec.city, rec.state, rec.country, rec.country_code, rec.location) == (
         "Cádiz", "Andalucía", "España", "ES", "Playa de la Caleta")
+    assert (rec.licensor_url, rec.licensor_name) == (IMAGE_EDITS["licensor_url"], IMAGE_EDITS["licensor_name"])
     assert rec.warnings == []
 
+    flat = _exiftool_flat(path, "-XMP-plus:LicensorURL", "-XMP-plus:LicensorName")
+    assert flat["XMP-plus:LicensorURL"] == IMAGE_EDITS["licensor_url"]
+    assert flat["XMP-plus:LicensorName"] == IMAGE_EDITS["licensor_name"]
     et = _exiftool(path)
     xmp = {
         "XMP-dc:Title": "東京タワー",
@@ -165,6 +178,7 @@ def test_image_full_write_round_trips_through_exiftool(tmp_path: Path, pil_fmt: 
         "XMP-photoshop:Credit": "Fotografía Núñez",
         "XMP-dc:Rights": "© 2024 Ana Núñez",
         "XMP-xmpRights:WebStatement": "https://creativecommons.org/licenses/by/4.0/",
+        "XMP-plus:Licensor": [{"LicensorName": IMAGE_EDITS["licensor_name"], "LicensorURL": IMAGE_EDITS["licensor_url"]}],
         "XMP-photoshop:DateCreated": "2024:05:06 07:08:09+02:00",
         "XMP-photoshop:City": "Cádiz",
         "XMP-photoshop:State": "Andalucía",
@@ -207,6 +221,28 @@ def test_image_full_write_round_trips_through_exiftool(tmp_path: Path, pil_fmt: 
     # dc:subject is an unordered Bag as the standard says (pyexiv2 alone writes a Seq); dc:creator is a Seq.
     raw = _raw_xmp(path)
     assert re.search(r"<dc:subject>\s*<rdf:Bag>", raw) and re.search(r"<dc:creator>\s*<rdf:Seq>", raw)
+    assert re.search(r"<plus:Licensor>\s*<rdf:Seq>", raw)
+
+
+def test_licensor_edit_updates_the_first_plus_licensor_and_keeps_the_rest(tmp_path: Path) -> None:
+    path = _image(tmp_path / "lic.jpg", "JPEG")
+    exe = shutil.which("exiftool") or pytest.fail("ExifTool is required by these tests")
+    subprocess.run([exe, "-q", "-overwrite_original", "-charset", "utf8",
+                    "-XMP-plus:Licensor={LicensorName=Acmé,LicensorURL=https://acme.example/old}",
+                    "-XMP-plus:Licensor+={LicensorName=Second,LicensorURL=https://second.example/}", str(path)],
+                   capture_output=True, check=True)
+    assert read_metadata(path, "jpeg", "image").licensor_url == "https://acme.example/old"
+
+    changes = write_metadata(path, "jpeg", "image", parse_edits({"licensor_url": "https://acme.example/new"}))
+
+    assert [c.to_dict() for c in changes] == [
+        {"field": "licensor_url", "old": "https://acme.example/old", "new": "https://acme.example/new"}]
+    rec = read_metadata(path, "jpeg", "image")
+    assert (rec.licensor_url, rec.licensor_name) == ("https://acme.example/new", "Acmé")
+    et = _exiftool(path)
+    assert et["XMP-plus:Licensor"] == [{"LicensorName": "Acmé", "LicensorURL": "https://acme.example/new"},
+                                       {"LicensorName": "Second", "LicensorURL": "https://second.example/"}]
+    assert write_metadata(path, "jpeg", "image", parse_edits({"licensor_url": "https://acme.example/new"})) == []
 
 
 def test_plan_is_the_dry_run_diff_and_leaves_the_file_alone(tmp_path: Path) -> None:
@@ -359,7 +395,9 @@ def test_parse_edits_types_and_normalizes() -> None:
                  "date_created": "2021-06-01T10:30:00+00:00", "country_code": "ES", "isrc": "USRC17607839",
                  "year": 1999, "bpm": 90, "caption": "line one\nline two"}
     assert parse_edits({"date_created": "1965"}) == {"date_created": "1965"}
-    assert IMAGE_FIELDS >= {"gps", "alt_text"} and AUDIO_FIELDS >= {"isrc", "bpm"}
+    assert IMAGE_FIELDS >= {"gps", "alt_text", "licensor_url", "licensor_name"} and AUDIO_FIELDS >= {"isrc", "bpm"}
+    assert parse_edits({"licensor_url": " https://acme.example/buy?id=1 ", "licensor_name": " Acme "}) == {
+        "licensor_url": "https://acme.example/buy?id=1", "licensor_name": "Acme"}
 
 
 @pytest.mark.parametrize("pairs,message", [
@@ -371,6 +409,8 @@ def test_parse_edits_types_and_normalizes() -> None:
     ({"date_created": "2021-13-01"}, "not a valid date"),
     ({"year": "21"}, "outside 1000..9999"),
     ({"license_url": "creativecommons.org/by"}, "absolute http"),
+    ({"licensor_url": "mailto:sales@acme.example"}, "licensor_url: expected an absolute http"),
+    ({"licensor_url": "https://acme.example/a b"}, "licensor_url: expected an absolute http"),
     ({"country_code": "Spain"}, "ISO 3166"),
     ({"isrc": "123"}, "isrc"),
     ({"keywords": " , "}, "empty list"),

@@ -22,8 +22,8 @@ Mapping (schema.org term <- source):
 * `creditText` <- credit (IPTC Credit Line); `copyrightNotice` <- copyright.
 * `license` <- license_url (XMP xmpRights:WebStatement / cc:license); an absolute URL becomes
   an IRI, any other text a CreativeWork named by it.
-* `acquireLicensePage` <- metadata "licensor_url" or "acquire_license_page" when a reader
-  provides it (IPTC Licensor URL); same URL rule.
+* `acquireLicensePage` <- licensor_url (IPTC Licensor URL, XMP PLUS `plus:Licensor` /
+  `plus:LicensorURL`); same URL rule. licensor_name has no schema.org term and is left out.
 * `dateCreated` <- date_created (ISO 8601 as read).
 * `contentLocation` <- a Place: `name` from location, city, state, country; `address` a
   PostalAddress (addressLocality city, addressRegion state, addressCountry country code, else
@@ -289,7 +289,7 @@ def to_jsonld(asset: Mapping[str, Any]) -> dict[str, Any]:
         ("creditText", md.get("credit")),
         ("copyrightNotice", md.get("copyright")),
         ("license", _link(md.get("license_url"))),
-        ("acquireLicensePage", _link(md.get("licensor_url") or md.get("acquire_license_page"))),
+        ("acquireLicensePage", _link(md.get("licensor_url"))),
         ("dateCreated", md.get("date_created")),
         ("contentLocation", _place(md)),
         ("keywords", [k for k in md.get("keywords") or [] if isinstance(k, str) and k.strip()]),

@@ -8,6 +8,9 @@ first source with a value wins, and `record.sources` says which one it was:
   then EXIF. XMP is what current tools edit and is always Unicode, IIM is its legacy mirror, and
   EXIF's ImageDescription/Artist/Copyright are often camera placeholders. This is the order
   Google's image-license reader uses (dc:creator, then IIM 2:80 By-line, then EXIF Artist).
+* Licensor (licensor_url, licensor_name): XMP PLUS `plus:Licensor`, a Seq of structs (exiv2 keys
+  `Xmp.plus.Licensor[n]/plus:LicensorURL` / `.../plus:LicensorName`); the first licensor that has
+  a value wins, for each of the two fields separately. Neither IIM nor EXIF has a licensor.
 * Keywords: XMP dc:subject, IPTC 2:25 Keywords and Windows XPKeywords merged, de-duplicated
   case-insensitively (the first spelling is kept).
 * Camera and technical fields (make, model, lens, orientation): EXIF, then XMP, because the
@@ -216,6 +219,7 @@ _XMP_NAMESPACES = {
     "http://ns.adobe.com/exif/1.0/aux/": "aux",
     "http://cipa.jp/exif/1.0/": "exifEX",
     "http://creativecommons.org/ns#": "cc",
+    "http://ns.useplus.org/ldf/xmp/1.0/": "plus",
 }
 _XMP_PREFIX_FIX = {"iptc": "Iptc4xmpCore", "iptcExt": "Iptc4xmpExt"}
 _RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
@@ -281,10 +285,26 @@ def _lenient_xmp(raw: str, rec: MetadataRecord) -> dict[str, Any]:
         rec.warnings.append(f"xmp-invalid: {exc}")
         return {}
 
-    def key_of(tag: str) -> str | None:
+    def qname(tag: str) -> str | None:
         ns, _, local = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
         prefix = _XMP_NAMESPACES.get(ns)
-        return f"Xmp.{prefix}.{local}" if prefix else None
+        return f"{prefix}:{local}" if prefix else None
+
+    def key_of(tag: str) -> str | None:
+        name = qname(tag)
+        return "Xmp." + name.replace(":", ".", 1) if name else None
+
+    def struct_fields(item: ET.Element) -> list[tuple[str, str]] | None:
+        """The known fields of an array item that is a struct (plus:Licensor items), else None."""
+        if item.get(_RDF + "parseType") != "Resource":
+            inner = next(iter(item), None)
+            if inner is not None and inner.tag == _RDF + "Description":
+                item = inner
+            elif inner is None and not any(not a.startswith((_RDF, "{http://www.w3.org/XML/")) for a in item.attrib):
+                return None
+        pairs = [(name, value) for attr, value in item.attrib.items() if (name := qname(attr))]
+        pairs += [(name, child.text or "") for child in item if (name := qname(child.tag))]
+        return pairs
 
     out: dict[str, Any] = {}
     for desc in root.iter(_RDF + "Description"):
@@ -297,7 +317,14 @@ def _lenient_xmp(raw: str, rec: MetadataRecord) -> dict[str, Any]:
                 continue
             inner = next(iter(child), None)
             if inner is not None and inner.tag in (_RDF + "Bag", _RDF + "Seq"):
-                out[key] = [li.text or "" for li in inner]
+                items: list[str] = []
+                for i, li in enumerate(inner, 1):
+                    struct = struct_fields(li)
+                    if struct is None:
+                        items.append(li.text or "")
+                    for name, value in struct or []:  # exiv2's key for a struct field in an array item
+                        out.setdefault(f"{key}[{i}]/{name}", value)
+                out[key] = items if items else f'type="{inner.tag[len(_RDF):]}"'
             elif inner is not None and inner.tag == _RDF + "Alt":
                 out[key] = {f'lang="{li.get(_XML_LANG, "x-default")}"': li.text or "" for li in inner}
             else:
@@ -328,6 +355,7 @@ def _apply_image_tags(rec: MetadataRecord, meta: dict[str, Any], size: tuple[int
     _pick(rec, "credit", meta, ["Xmp.photoshop.Credit", "Iptc.Application2.Credit"])
     _pick(rec, "copyright", meta, ["Xmp.dc.rights", "Iptc.Application2.Copyright", "Exif.Image.Copyright"])
     _pick(rec, "license_url", meta, ["Xmp.xmpRights.WebStatement", "Xmp.cc.license"])
+    _image_licensor(rec, meta)
     _pick(rec, "city", meta, ["Xmp.photoshop.City", "Iptc.Application2.City"])
     _pick(rec, "state", meta, ["Xmp.photoshop.State", "Iptc.Application2.ProvinceState"])
     _pick(rec, "country", meta, ["Xmp.photoshop.Country", "Iptc.Application2.CountryName"])
@@ -367,6 +395,16 @@ def _apply_image_tags(rec: MetadataRecord, meta: dict[str, Any], size: tuple[int
 
     _image_gps(rec, meta)
     _image_date(rec, meta)
+
+
+_LICENSOR_KEY = re.compile(r"Xmp\.plus\.Licensor\[(\d+)\]/plus:Licensor(URL|Name)")
+
+
+def _image_licensor(rec: MetadataRecord, meta: dict[str, Any]) -> None:
+    """PLUS Licensor is an ordered array of structs; take the first URL and the first name present."""
+    found = sorted((int(m.group(1)), m.group(2), key) for key in meta if (m := _LICENSOR_KEY.fullmatch(key)))
+    for _, part, key in found:
+        _put(rec, "licensor_url" if part == "URL" else "licensor_name", _text(meta[key]), _source(key))
 
 
 # ---------------------------------------------------------------- GPS

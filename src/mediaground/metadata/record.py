@@ -23,7 +23,9 @@ class MetadataRecord:
     creator: list[str] = field(default_factory=list)
     credit: str | None = None
     copyright: str | None = None
-    license_url: str | None = None
+    license_url: str | None = None  # the license itself (XMP xmpRights:WebStatement / cc:license)
+    licensor_url: str | None = None  # where to acquire a license (XMP PLUS Licensor/LicensorURL)
+    licensor_name: str | None = None  # who grants licenses (XMP PLUS Licensor/LicensorName)
     date_created: str | None = None
     # camera / technical
     camera_make: str | None = None

@@ -63,8 +63,8 @@ class MetadataWriteError(MediagroundError):
 
 
 IMAGE_FIELDS = frozenset({
-    "title", "caption", "alt_text", "keywords", "creator", "credit", "copyright", "license_url", "date_created",
-    "gps", "city", "state", "country", "country_code", "location",
+    "title", "caption", "alt_text", "keywords", "creator", "credit", "copyright", "license_url", "licensor_url",
+    "licensor_name", "date_created", "gps", "city", "state", "country", "country_code", "location",
 })
 # "creator" on audio is written as the artist (one value per person).
 AUDIO_FIELDS = frozenset({
@@ -203,7 +203,8 @@ def parse_edits(pairs: Mapping[str, str]) -> dict[str, Any]:
 
     keywords "beach,coast" -> ["beach", "coast"]; creator "A; B" -> ["A", "B"] (names may hold
     commas); gps "36.77,-6.35[,12]" -> (36.77, -6.35[, 12.0]); year/bpm -> int; country_code is
-    upper-cased; isrc loses hyphens; date_created is ISO 8601 (normalized to seconds, ±HH:MM).
+    upper-cased; isrc loses hyphens; date_created is ISO 8601 (normalized to seconds, ±HH:MM);
+    license_url and licensor_url must be absolute http(s) URLs.
     """
     out: dict[str, Any] = {}
     for key, raw in pairs.items():
@@ -234,11 +235,11 @@ def parse_edits(pairs: Mapping[str, str]) -> dict[str, Any]:
             value = raw.strip().replace("-", "").upper()
             if not re.fullmatch(r"[A-Z]{2}[A-Z0-9]{3}\d{7}", value):
                 raise MetadataWriteError(f"isrc: expected 12 characters like USRC17607839, got {raw!r}")
-        elif name == "license_url":
+        elif name in ("license_url", "licensor_url"):
             value = raw.strip()
             parts = urlsplit(value)
             if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
-                raise MetadataWriteError(f"license_url: expected an absolute http(s) URL, got {raw!r}")
+                raise MetadataWriteError(f"{name}: expected an absolute http(s) URL, got {raw!r}")
         else:
             value = _clean_text(name, raw)
         out[name] = value
@@ -403,6 +404,8 @@ def _image_tags(fmt: str, edits: Mapping[str, Any], exif0: dict[str, Any], iptc0
         elif name == "license_url":
             xmp["Xmp.xmpRights.WebStatement"] = value
             if_present(xmp, xmp0, "Xmp.cc.license", value)
+        elif name in ("licensor_url", "licensor_name"):
+            _licensor_tags(name, value, xmp, xmp0)
         elif name == "city":
             xmp["Xmp.photoshop.City"] = value
             iptc[ipt + "City"] = value
@@ -423,6 +426,16 @@ def _image_tags(fmt: str, edits: Mapping[str, Any], exif0: dict[str, Any], iptc0
         elif name == "gps":
             _gps_tags(value, exif, xmp, exif0, xmp0)
     return exif, iptc, xmp
+
+
+def _licensor_tags(name: str, value: str, xmp: dict[str, Any], xmp0: dict[str, Any]) -> None:
+    """PLUS Licensor is a Seq of structs; the edit goes into the first licensor (which the reader reads
+    first), keeping its other field. Without one, the Seq and its first struct are created."""
+    first = "Xmp.plus.Licensor[1]"
+    if first not in xmp0 and first not in xmp:
+        xmp["Xmp.plus.Licensor"] = "type=Seq"  # an xmpText "type=..." value makes exiv2 create the container
+        xmp[first] = "type=Struct"
+    xmp[f"{first}/plus:{'LicensorURL' if name == 'licensor_url' else 'LicensorName'}"] = value
 
 
 def _date_tags(value: str, exif: dict[str, Any], iptc: dict[str, Any], xmp: dict[str, Any]) -> None:
