@@ -312,3 +312,14 @@ def test_hello_fixture():
     info = probe_audio(AUDIO_DATA / "hello.wav")
     assert (info.sample_rate, info.channels, info.codec) == (16_000, 1, "pcm_s16le")
     assert 1.5 < info.duration < 4.0 and not info.silent
+
+
+def test_probe_and_keep_decodes_short_files_once(tmp_path):
+    from mediaground.media.audio import decode_audio, probe_and_keep
+
+    path = write_wav(tmp_path / "t.wav", 0.3 * np.sin(2 * np.pi * 440 * np.arange(48000) / 16000))
+    info, samples = probe_and_keep(path, 10.0)
+    assert info.duration == 3.0 and samples is not None
+    assert np.array_equal(samples, decode_audio(path))
+    info, samples = probe_and_keep(path, 1.0)  # longer than we may keep: stream it instead
+    assert info.duration == 3.0 and samples is None

@@ -245,10 +245,23 @@ def decode_audio(path: str | os.PathLike, max_seconds: float | None = None) -> n
 
 def probe_audio(path: str | os.PathLike) -> AudioInfo:
     """Decode the file once: the real duration, levels, silence, and the header's claim beside it."""
+    return probe_and_keep(path, 0.0)[0]
+
+
+def probe_and_keep(path: str | os.PathLike, keep_seconds: float) -> tuple[AudioInfo, np.ndarray | None]:
+    """`probe_audio`, also returning the decoded samples when the recording is no longer than
+    `keep_seconds`, so short files (most of a library) are decoded once, not twice. Memory stays
+    bounded by `keep_seconds`: past it the samples are dropped and the caller streams instead."""
     src = _Source(path)
     declared = src.declared_duration()
     sumsq, peak, loudest = 0.0, 0.0, 0.0
+    kept: list[np.ndarray] | None = [] if keep_seconds > 0 else None
+    limit = round(keep_seconds * SAMPLE_RATE)
     for block in src.blocks(round(_PROBE_BLOCK_S * SAMPLE_RATE)):
+        if kept is not None:
+            kept.append(block)
+            if src.samples > limit:
+                kept = None
         sq = np.square(block, dtype=np.float64)
         sumsq += float(sq.sum())
         peak = max(peak, float(np.abs(block).max()))
@@ -271,12 +284,13 @@ def probe_audio(path: str | os.PathLike) -> AudioInfo:
             warnings.append(f"decoded {duration:.1f} s, longer than the {declared:.1f} s the header declares")
     rms_dbfs, peak_dbfs = _dbfs(math.sqrt(sumsq / src.samples)), _dbfs(peak)
     loudest_dbfs = _dbfs(math.sqrt(loudest))
-    return AudioInfo(
+    info = AudioInfo(
         duration=round(duration, 3), declared_duration=declared, truncated=truncated, codec=src.codec,
         sample_rate=src.sample_rate, channels=src.channels, rms_dbfs=rms_dbfs, peak_dbfs=peak_dbfs,
         silent=peak_dbfs < SILENT_PEAK_DBFS or loudest_dbfs < SILENT_LOUDEST_SECOND_DBFS,
         warnings=warnings, loudest_second_dbfs=loudest_dbfs,
     )
+    return info, (np.concatenate(kept) if kept else None)
 
 
 def windows(duration: float, window_s: float, hop_s: float) -> list[tuple[float, float]]:

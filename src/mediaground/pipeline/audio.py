@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 
 from mediaground.errors import BadMediaError
-from mediaground.media.audio import SAMPLE_RATE, probe_audio, stream_audio
+from mediaground.media.audio import SAMPLE_RATE, probe_and_keep, stream_audio
 
 BLOCK_SECONDS = 300.0
 
@@ -51,7 +51,7 @@ class AudioAnalysis:
 def analyse(model, asset_id: str, path: str) -> AudioAnalysis | None:
     """Transcript segments and window vectors of a recording; None when it has no audio track."""
     try:
-        info = probe_audio(path)
+        info, samples = probe_and_keep(path, BLOCK_SECONDS)  # short files: decoded once
     except BadMediaError as exc:
         if exc.reason == "no-audio":
             return None
@@ -60,7 +60,8 @@ def analyse(model, asset_id: str, path: str) -> AudioAnalysis | None:
                         info.rms_dbfs, warnings=list(info.warnings))
     probs: list[tuple[float, float]] = []  # (language probability, seconds of speech) per block
     offset = 0.0
-    for block in stream_audio(path, block_seconds=BLOCK_SECONDS):
+    blocks = [samples] if samples is not None else stream_audio(path, block_seconds=BLOCK_SECONDS)
+    for block in blocks:
         seconds = len(block) / SAMPLE_RATE
         if not info.silent:  # silence is recognised, never transcribed into hallucinated words
             transcript = model.transcribe(block)
