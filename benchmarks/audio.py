@@ -322,7 +322,7 @@ class Probe:
             self.counts["windows"] += len(out[1])
 
         self.wrap(ingest_mod.Ingestor, "_flush", "_flush")
-        self.wrap(audio_mod, "probe_audio", "probe_audio (decode pass 1: duration, levels)")
+        self.wrap(audio_mod, "probe_and_keep", "probe_and_keep (decode: duration, levels; short files kept)")
         self.wrap_iter(audio_mod, "stream_audio", "stream_audio (decode pass 2: 300 s blocks)")
         self.wrap(WhisperTinyEn, "transcribe", "transcribe (faster-whisper)", count_transcript)
         self.wrap(WhisperTinyEn, "embed_windows", "embed_windows (acoustic windows)", count_windows)
@@ -352,7 +352,7 @@ class Probe:
         """Disjoint phases of one ingest round, in seconds; they add up to its wall time."""
         s = self.seconds
         parts = ["transcribe (faster-whisper)", "embed_windows (acoustic windows)",
-                 "text embeddings of segments (MiniLM)", "probe_audio (decode pass 1: duration, levels)",
+                 "text embeddings of segments (MiniLM)", "probe_and_keep (decode: duration, levels; short files kept)",
                  "stream_audio (decode pass 2: 300 s blocks)"]
         out = {k: s.get(k, 0.0) for k in parts}
         out["add_audio: the rest (row building)"] = s.get("add_audio", 0.0) - sum(out.values())
