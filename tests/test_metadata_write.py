@@ -519,3 +519,34 @@ def test_apply_csv_rejects_bad_files_up_front(tmp_path: Path, text: str, message
     csv_path.write_text(text, encoding="utf-8")
     with pytest.raises(MetadataWriteError, match=message):
         apply_csv(csv_path)
+
+
+def test_legacy_xmp_segment_is_adopted_not_left_stale(tmp_path):
+    """Some old writers store XMP under an "XMP\\0" APP1 signature. exiv2 ignores it, ExifTool reads
+    it: after our write ExifTool must not see the old values beside the new ones."""
+    import json as _json
+    import subprocess
+
+    from PIL import Image
+
+    from mediaground.metadata.read import read_metadata
+    from mediaground.metadata.write import parse_edits, write_metadata
+
+    path = tmp_path / "legacy.jpg"
+    Image.new("RGB", (32, 24), (200, 50, 50)).save(path, quality=90)
+    packet = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+              '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+              '<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">Old Rights</rdf:li></rdf:Alt></dc:rights>'
+              '<dc:source>kept</dc:source></rdf:Description></rdf:RDF></x:xmpmeta>').encode()
+    payload = b"XMP\x00" + packet
+    data = path.read_bytes()
+    seg = b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+    path.write_bytes(data[:2] + seg + data[2:])
+    assert read_metadata(path, "jpeg", "image").copyright == "Old Rights"  # we read what ExifTool reads
+
+    write_metadata(path, "jpeg", "image", parse_edits({"copyright": "New Rights"}))
+    tags = _json.loads(subprocess.run(["exiftool", "-a", "-j", "-G1", str(path)], capture_output=True,
+                                      text=True, check=True).stdout)[0]
+    assert tags["XMP-dc:Rights"] == "New Rights"  # one packet, the new value
+    assert tags["XMP-dc:Source"] == "kept"        # the rest of the old packet survives
+    assert b"XMP\x00<x:xmpmeta" not in path.read_bytes()

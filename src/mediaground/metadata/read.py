@@ -249,6 +249,14 @@ def _read_image(path: Path, fmt: str | None, rec: MetadataRecord, quiet: bool = 
             if raw and raw.strip():
                 # exiv2's XMP toolkit drops a whole packet for one duplicate property (digiKam does this).
                 xmp = _lenient_xmp(raw, rec)
+        if not xmp and fmt in ("jpeg", "mpo"):
+            # XMP under the old "XMP\0" APP1 signature: exiv2 ignores it, ExifTool reads it.
+            from mediaground.metadata.write import _legacy_xmp_segments
+
+            _, legacy = _legacy_xmp_segments(path.read_bytes())
+            if legacy:
+                rec.warnings.append("xmp-legacy-signature")
+                xmp = _lenient_xmp(legacy, rec)
         # exiv2 names the IPTC Core/Extension namespaces "iptc"/"iptcExt"; use the standard prefixes.
         xmp = {_canonical_xmp_key(k): v for k, v in xmp.items()}
         size = _read_block(rec, "size", lambda: (img.get_pixel_width(), img.get_pixel_height())) or (0, 0)
