@@ -13,9 +13,11 @@ setup: $(STAMP)
 
 # torch==2.13.0 first: that CPU build is on this machine's disk; an unpinned torch would pull a
 # multi-GB CUDA build. It is only used once, to export the bundled weights to ONNX.
-# ExifTool (Debian libimage-exiftool-perl) is the independent reader the tests check our writes with.
+# Debian tools the tests use: ExifTool (the independent reader our metadata writes are checked
+# with) and Chromium (the web UI is tested in a real headless browser; Playwright drives it).
+DEBS := libimage-exiftool-perl chromium
 $(STAMP): pyproject.toml Makefile
-	command -v exiftool >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libimage-exiftool-perl; }
+	{ command -v exiftool && command -v chromium; } >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(DEBS); }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
