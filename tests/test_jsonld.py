@@ -54,6 +54,7 @@ IMAGE = {
         "title": "La Caleta al atardecer",
         "caption": "Bañistas en la playa de la Caleta, Cádiz",
         "alt_text": "A beach at sunset",
+        "extended_description": "Low sun over calm water; about twenty bathers stand at the shoreline.",
         "keywords": ["playa", "Cádiz", "sunset, golden hour"],
         "creator": ["Ana Núñez", "The White House", "Acme Images Ltd."],
         "credit": "Ana Núñez / Acme",
@@ -265,6 +266,8 @@ def test_image_with_full_metadata():
         assert S + absent not in node
     # derived things and technical tags are not part of the mirror
     assert "seashore" not in json.dumps(doc) and "Canon" not in json.dumps(doc)
+    # alt text and the extended description have no schema.org term (see the module docstring)
+    assert "A beach at sunset" not in json.dumps(doc) and "twenty bathers" not in json.dumps(doc)
 
 
 def test_audio_with_transcript_and_duration():

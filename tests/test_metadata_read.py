@@ -19,6 +19,7 @@ from mediaground.metadata.read import read_metadata
 from mediaground.metadata.record import MetadataRecord
 
 CAPTION = "Ana Núñez — 東京"
+EXT_DESCR = "Dozens of people cross a wide intersection at night.\nNeon signs in Japanese light the scene."
 
 
 def _image(path: Path, fmt: str = "JPEG") -> Path:
@@ -79,6 +80,7 @@ def tagged_jpeg(tmp_path: Path) -> Path:
             "Xmp.dc.subject": ["Night", "Street"],
             "Xmp.dc.rights": {'lang="x-default"': "© 2013 Xmp Person"},
             "Xmp.Iptc4xmpCore.AltTextAccessibility": {'lang="x-default"': "People crossing a lit street at night"},
+            "Xmp.Iptc4xmpCore.ExtDescrAccessibility": {'lang="x-default"': EXT_DESCR, 'lang="de"': "Lange Beschreibung"},
             "Xmp.Iptc4xmpCore.CountryCode": "JP",
             "Xmp.xmpRights.WebStatement": "https://creativecommons.org/licenses/by/4.0/",
             "Xmp.photoshop.City": "東京",
@@ -95,6 +97,8 @@ def test_jpeg_descriptive_fields_follow_xmp_iptc_exif_precedence(tagged_jpeg: Pa
     assert rec.copyright == "© 2013 Xmp Person"
     assert rec.alt_text == "People crossing a lit street at night"
     assert rec.sources["alt_text"] == "xmp:Iptc4xmpCore:AltTextAccessibility"
+    assert rec.extended_description == EXT_DESCR  # the x-default of the Lang Alt
+    assert rec.sources["extended_description"] == "xmp:Iptc4xmpCore:ExtDescrAccessibility"
     assert rec.license_url == "https://creativecommons.org/licenses/by/4.0/"
     assert rec.credit == "Iptc Credit"
     assert (rec.city, rec.state, rec.country, rec.country_code, rec.location) == (
@@ -289,6 +293,25 @@ def test_record_round_trip_and_search_text() -> None:
     assert text["place"] == "Shibuya, Tokyo, Japan"
     assert text["caption"] == CAPTION
     assert "album" not in text
+
+
+def test_extended_description_is_searched_as_part_of_the_alt_text() -> None:
+    both = MetadataRecord(alt_text="A lit street", extended_description=EXT_DESCR)
+    assert both.searchable_text() == {"alt_text": "A lit street\n" + EXT_DESCR}
+    assert MetadataRecord(extended_description=EXT_DESCR).searchable_text() == {"alt_text": EXT_DESCR}
+    assert MetadataRecord.from_dict(both.to_dict()) == both
+
+
+def test_extended_description_written_by_exiftool_is_read(tmp_path: Path) -> None:
+    """An independent writer (ExifTool) and exiv2's own "iptc" prefix land on the same field."""
+    exe = shutil.which("exiftool") or pytest.fail("ExifTool is required by these tests")
+    path = _image(tmp_path / "ext.png", "PNG")
+    subprocess.run([exe, "-q", "-overwrite_original", "-charset", "utf8",
+                    f"-XMP-iptcCore:ExtDescrAccessibility={CAPTION}", str(path)], capture_output=True, check=True)
+    rec = read_metadata(path, "png", "image")
+    assert rec.extended_description == CAPTION and rec.alt_text is None
+    assert rec.sources["extended_description"] == "xmp:Iptc4xmpCore:ExtDescrAccessibility"
+    assert rec.warnings == []
 
 
 # ---------------------------------------------------------------- audio and video

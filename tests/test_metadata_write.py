@@ -1,6 +1,8 @@
-"""write_metadata over real files made in tmp_path; every value is read back by ExifTool (and PyAV for audio).
+"""write_metadata over real files made in tmp_path; every value is read back by ExifTool (and, for audio,
+by PyAV and by ffprobe).
 
-ExifTool is required (the Makefile installs it); these tests fail, never skip, without it.
+ExifTool and ffprobe are required (the Makefile installs both: libimage-exiftool-perl, ffmpeg); these tests
+fail, never skip, without them.
 """
 
 from __future__ import annotations
@@ -56,6 +58,22 @@ def _exiftool_flat(path: Path, *tags: str) -> dict:
 def _raw_xmp(path: Path) -> str:
     exe = shutil.which("exiftool") or pytest.fail("ExifTool is required by these tests")
     return subprocess.run([exe, "-b", "-XMP", str(path)], capture_output=True, check=True).stdout.decode("utf-8")
+
+
+def _ffprobe(path: Path) -> dict[str, str]:
+    """ffprobe's container and stream tags, merged, keys lower-cased (Ogg keeps its comments on the stream)."""
+    exe = shutil.which("ffprobe")
+    if exe is None:
+        pytest.fail("ffprobe is required by these tests: `apt-get install ffmpeg` (make setup does it)")
+    out = subprocess.run([exe, "-v", "error", "-show_entries", "format_tags:stream_tags", "-of", "json", str(path)],
+                         capture_output=True, check=True)
+    data = json.loads(out.stdout.decode("utf-8"))
+    tags: dict[str, str] = {}
+    for block in [data.get("format", {}), *data.get("streams", [])]:
+        for key, value in (block.get("tags") or {}).items():
+            assert key.lower() not in tags, f"ffprobe sees {key} twice in {path.name}: {data}"
+            tags[key.lower()] = value
+    return tags
 
 
 def _sha(path: Path) -> str:
@@ -124,6 +142,8 @@ IMAGE_EDITS = {
     "title": "東京タワー",
     "caption": "Ana Núñez en la orilla — 東京タワー al fondo",
     "alt_text": "Una niña con sombrero de paja mira el mar en Cádiz",
+    "extended_description": "Una niña de unos seis años, de espaldas, con un sombrero de paja.\n"
+                            "Al fondo, barcas varadas y el castillo de San Sebastián — 東京タワー no.",
     "keywords": "playa, costa,東京タワー,Núñez",
     "creator": "Ana Núñez; 山田 太郎",
     "credit": "Fotografía Núñez",
@@ -155,8 +175,9 @@ def test_image_full_write_round_trips_through_exiftool(tmp_path: Path, pil_fmt: 
     assert _asset_id(path) == aid and _sha(path) != sha
     assert _leftovers(tmp_path) == []
     rec = read_metadata(path, fmt, "image")
-    assert (rec.title, rec.caption, rec.alt_text) == (
-        IMAGE_EDITS["title"], IMAGE_EDITS["caption"], IMAGE_EDITS["alt_text"])
+    assert (rec.title, rec.caption, rec.alt_text, rec.extended_description) == (
+        IMAGE_EDITS["title"], IMAGE_EDITS["caption"], IMAGE_EDITS["alt_text"], IMAGE_EDITS["extended_description"])
+    assert rec.sources["extended_description"] == "xmp:Iptc4xmpCore:ExtDescrAccessibility"
     assert rec.keywords == KEYWORDS and rec.creator == CREATORS
     assert (rec.gps_lat, rec.gps_lon, rec.gps_alt) == (-33.8568, -70.6483, -12.5)
     assert rec.date_created == "2024-05-06T07:08:09+02:00"
@@ -173,6 +194,7 @@ def test_image_full_write_round_trips_through_exiftool(tmp_path: Path, pil_fmt: 
         "XMP-dc:Title": "東京タワー",
         "XMP-dc:Description": IMAGE_EDITS["caption"],
         "XMP-iptcCore:AltTextAccessibility": IMAGE_EDITS["alt_text"],
+        "XMP-iptcCore:ExtDescrAccessibility": IMAGE_EDITS["extended_description"],
         "XMP-dc:Subject": KEYWORDS,
         "XMP-dc:Creator": CREATORS,
         "XMP-photoshop:Credit": "Fotografía Núñez",
@@ -330,9 +352,24 @@ _MP4 = {"title": "ItemList:Title", "artist": "ItemList:Artist", "album": "ItemLi
         "isrc": "iTunes:ISRC", "copyright": "ItemList:Copyright"}
 _EXIFTOOL_AUDIO = {"mp3": _ID3, "wav": _ID3, "aiff": _ID3, "flac": _VORBIS, "ogg": _VORBIS, "m4a": _MP4}
 
+# Every tag ffprobe (Debian ffmpeg 5.1) reports after the write, keys lower-cased; anything else it reports
+# must be one of _FFPROBE_NOISE. ID3: ffmpeg maps TIT2/TPE1/TALB/TDRC/TCON/COMM/TCOP to its generic names
+# and passes TBPM/TSRC through. Vorbis: ffmpeg joins the repeated ARTIST comments with ";" (no space).
+# MP4: ffmpeg's mov demuxer does not export `tmpo`, so ffprobe cannot see bpm there.
+_FFPROBE_COMMON = {"title": "東京タワー", "album": "Canciones de la Caleta", "genre": "Flamenco", "date": "2021",
+                   "comment": "Grabado en Cádiz, añoranza", "copyright": "℗ 2021 Ana Núñez"}
+_FFPROBE_ID3 = {**_FFPROBE_COMMON, "artist": ARTIST, "tbpm": "128", "tsrc": "ESA012100001"}
+_FFPROBE_VORBIS = {**_FFPROBE_COMMON, "artist": "Ana Núñez;山田 太郎", "bpm": "128", "isrc": "ESA012100001"}
+_FFPROBE_MP4 = {**_FFPROBE_COMMON, "artist": ARTIST, "isrc": "ESA012100001"}
+_FFPROBE_AUDIO = {"mp3": _FFPROBE_ID3, "wav": _FFPROBE_ID3, "aiff": _FFPROBE_ID3, "flac": _FFPROBE_VORBIS,
+                  "ogg": _FFPROBE_VORBIS, "m4a": _FFPROBE_MP4}
+# Container/encoder facts, not tags we wrote (PyAV's muxer writes "encoder"; MP4 brands; stream handler).
+_FFPROBE_NOISE = {"encoder", "major_brand", "minor_version", "compatible_brands", "language", "handler_name",
+                  "vendor_id"}
+
 
 @pytest.mark.parametrize("variant", ["mp3", "flac", "ogg-vorbis", "ogg-opus", "m4a", "wav", "aiff"])
-def test_audio_full_write_round_trips_through_exiftool_and_pyav(tmp_path: Path, variant: str) -> None:
+def test_audio_full_write_round_trips_through_exiftool_pyav_and_ffprobe(tmp_path: Path, variant: str) -> None:
     path = _audio(tmp_path, variant)
     fmt = variant.split("-")[0]
     assert sniff(path).format == fmt
@@ -371,6 +408,10 @@ def test_audio_full_write_round_trips_through_exiftool_and_pyav(tmp_path: Path, 
     if fmt != "m4a":  # ffmpeg's mov demuxer does not export tmpo
         assert md.get("bpm", md.get("tbpm")) == "128"
 
+    # ffprobe (the ffmpeg CLI) as the reader the issue names: exactly the written values, nothing stale.
+    probed = _ffprobe(path)
+    assert {k: v for k, v in probed.items() if k not in _FFPROBE_NOISE} == _FFPROBE_AUDIO[fmt]
+
 
 def test_audio_refuses_image_fields_and_video(tmp_path: Path) -> None:
     path = _audio(tmp_path, "mp3")
@@ -395,7 +436,8 @@ def test_parse_edits_types_and_normalizes() -> None:
                  "date_created": "2021-06-01T10:30:00+00:00", "country_code": "ES", "isrc": "USRC17607839",
                  "year": 1999, "bpm": 90, "caption": "line one\nline two"}
     assert parse_edits({"date_created": "1965"}) == {"date_created": "1965"}
-    assert IMAGE_FIELDS >= {"gps", "alt_text", "licensor_url", "licensor_name"} and AUDIO_FIELDS >= {"isrc", "bpm"}
+    assert IMAGE_FIELDS >= {"gps", "alt_text", "extended_description", "licensor_url", "licensor_name"}
+    assert AUDIO_FIELDS >= {"isrc", "bpm"}
     assert parse_edits({"licensor_url": " https://acme.example/buy?id=1 ", "licensor_name": " Acme "}) == {
         "licensor_url": "https://acme.example/buy?id=1", "licensor_name": "Acme"}
 

@@ -24,6 +24,10 @@ Mapping (schema.org term <- source):
   an IRI, any other text a CreativeWork named by it.
 * `acquireLicensePage` <- licensor_url (IPTC Licensor URL, XMP PLUS `plus:Licensor` /
   `plus:LicensorURL`); same URL rule. licensor_name has no schema.org term and is left out.
+* alt_text (IPTC Alt Text (Accessibility)) and extended_description (IPTC Extended Description
+  (Accessibility), `Iptc4xmpCore:ExtDescrAccessibility`) have no schema.org term and are left out:
+  `accessibilitySummary` describes a work's accessibility features, not what an image shows, and
+  `abstract`/`description` already say other things (description carries the caption).
 * `dateCreated` <- date_created (ISO 8601 as read).
 * `contentLocation` <- a Place: `name` from location, city, state, country; `address` a
   PostalAddress (addressLocality city, addressRegion state, addressCountry country code, else

@@ -358,6 +358,7 @@ def _apply_image_tags(rec: MetadataRecord, meta: dict[str, Any], size: tuple[int
                                "Iptc.Application2.Headline", "Exif.Image.XPTitle"])
     _pick(rec, "caption", meta, ["Xmp.dc.description", "Iptc.Application2.Caption", "Exif.Image.ImageDescription"])
     _pick(rec, "alt_text", meta, ["Xmp.Iptc4xmpCore.AltTextAccessibility"])
+    _pick(rec, "extended_description", meta, ["Xmp.Iptc4xmpCore.ExtDescrAccessibility"])
     _pick(rec, "creator", meta, ["Xmp.dc.creator", "Iptc.Application2.Byline"], names)
     _pick(rec, "creator", meta, ["Exif.Image.Artist", "Exif.Image.XPAuthor"], split_names)
     _pick(rec, "credit", meta, ["Xmp.photoshop.Credit", "Iptc.Application2.Credit"])

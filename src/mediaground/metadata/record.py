@@ -19,6 +19,7 @@ class MetadataRecord:
     title: str | None = None
     caption: str | None = None
     alt_text: str | None = None
+    extended_description: str | None = None  # IPTC Extended Description (Accessibility), the long alt text
     keywords: list[str] = field(default_factory=list)
     creator: list[str] = field(default_factory=list)
     credit: str | None = None
@@ -83,10 +84,12 @@ class MetadataRecord:
     def searchable_text(self) -> dict[str, str]:
         """Named text fields for the full-text index; empty fields are left out."""
         place = ", ".join(p for p in (self.location, self.city, self.state, self.country) if p)
+        # The extended description is the long form of the alt text: the index searches both under alt_text.
+        alt = "\n".join(t for t in (self.alt_text, self.extended_description) if t)
         candidates = {
             "title": self.title,
             "caption": self.caption,
-            "alt_text": self.alt_text,
+            "alt_text": alt,
             "keywords": ", ".join(self.keywords),
             "creator": ", ".join(self.creator),
             "credit": self.credit,

@@ -63,8 +63,9 @@ class MetadataWriteError(MediagroundError):
 
 
 IMAGE_FIELDS = frozenset({
-    "title", "caption", "alt_text", "keywords", "creator", "credit", "copyright", "license_url", "licensor_url",
-    "licensor_name", "date_created", "gps", "city", "state", "country", "country_code", "location",
+    "title", "caption", "alt_text", "extended_description", "keywords", "creator", "credit", "copyright",
+    "license_url", "licensor_url", "licensor_name", "date_created", "gps", "city", "state", "country", "country_code",
+    "location",
 })
 # "creator" on audio is written as the artist (one value per person).
 AUDIO_FIELDS = frozenset({
@@ -381,6 +382,8 @@ def _image_tags(fmt: str, edits: Mapping[str, Any], exif0: dict[str, Any], iptc0
             exif["Exif.Image.ImageDescription"] = value
         elif name == "alt_text":
             alt("Xmp.iptc.AltTextAccessibility", value)
+        elif name == "extended_description":
+            alt("Xmp.iptc.ExtDescrAccessibility", value)
         elif name == "keywords":
             # pyexiv2 writes every list as an rdf:Seq; dc:subject is a Bag. An xmpText "type=Bag"
             # container plus indexed items makes exiv2 write (and later read) a real rdf:Bag.
