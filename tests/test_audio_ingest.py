@@ -130,3 +130,29 @@ def test_low_confidence_transcripts_count_less_and_say_so(fake_lib, audio_dir):
     assert "transcript:low-confidence" in hits[low].why
     assert "transcript:low-confidence" not in hits[tones].why
     assert hits[low].score < hits[tones].score
+
+
+def test_reindex_repins_a_changed_model_and_rebuilds_audio(fake_lib, audio_dir, monkeypatch):
+    from mediaground.errors import ModelError
+    from mediaground.library import Library
+    from mediaground.models.fake import FakeAudio
+
+    fake_lib.ingest([audio_dir], workers=0)
+    root = fake_lib.root
+    old_space = fake_lib.audio_space.id
+    fake_lib.close()
+    monkeypatch.setattr(FakeAudio, "preprocessor_config",
+                        lambda self: {"sample_rate": 16000, "window_s": 2.0, "hop_s": 1.0, "v": 2})
+    with Library.open(root) as lib:
+        with pytest.raises(ModelError, match="no longer matches the pinned space"):
+            lib.search("tone 880 hertz")
+        counts = lib.reindex()
+        assert counts["failed"] == 0
+        assert lib.audio_space.id != old_space
+        status = {s["space_id"]: s["status"] for s in lib.catalog.spaces()}
+        assert status[old_space] == "retired" and status[lib.audio_space.id] == "active"
+        top = lib.search("tone 880 hertz", limit=1)[0]
+        assert top.start == pytest.approx(5.0)
+        windows = lib.catalog.db.execute("SELECT COUNT(*) FROM vectors WHERE space_id=?",
+                                         (lib.audio_space.id,)).fetchone()[0]
+        assert windows > 0 and lib.index.count(lib.audio_space.id) == windows

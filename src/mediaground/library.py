@@ -124,6 +124,31 @@ class Library:
                 self.catalog.ensure_space(space, role)
         return space
 
+    def repin(self) -> list[str]:
+        """Accept the models as they are now: spaces whose pin no longer matches are retired (their
+        vectors dropped) and the current ones become active. Only `reindex` calls this, since it
+        re-embeds everything right after. Returns the retired space ids."""
+        retired = []
+        roles = {"text": self.text_model, "image": self.image_model}
+        if self.catalog.db.execute("SELECT 1 FROM spaces WHERE role='audio'").fetchone():
+            roles["audio"] = self.audio_model
+        for role, model in roles.items():
+            space = model.space()
+            rows = self.catalog.db.execute("SELECT space_id FROM spaces WHERE role=? AND status='active'"
+                                           " AND space_id != ?", (role, space.id)).fetchall()
+            for (old,) in rows:
+                self.index.drop(old)
+                with self.catalog.transaction() as db:
+                    db.execute("DELETE FROM vectors WHERE space_id=?", (old,))
+                    db.execute("UPDATE spaces SET status='retired' WHERE space_id=?", (old,))
+                retired.append(old)
+            with self.catalog.transaction() as db:
+                self.catalog.ensure_space(space, role)
+                db.execute("UPDATE spaces SET status='active' WHERE space_id=?", (space.id,))
+        for name in ("text_space", "image_space", "audio_space"):
+            self.__dict__.pop(name, None)
+        return retired
+
     def spaces_in_use(self) -> list[Space]:
         """Text and image always; audio once the library holds audio vectors (so image-only
         libraries never load the speech model)."""
@@ -197,6 +222,7 @@ class Library:
         from mediaground.pipeline.reindex import reindex
 
         with self.writing():
+            self.repin()
             return reindex(self, progress)
 
     def reconcile(self) -> dict[str, int]:

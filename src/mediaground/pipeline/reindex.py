@@ -43,12 +43,15 @@ def reindex(lib, progress=None) -> dict[str, int]:
         vectors = BatchVectors()
         vectors.add_images(lib, images)
         vectors.add_documents(lib, docs)
+        recordings = [(r["asset_id"], r["kind"], str(lib.store.path(r["current_sha256"])))
+                      for r in batch if r["kind"] in ("audio", "video")]
+        counts["failed"] += len(vectors.add_audio(lib, recordings))
         vectors.write_index(lib)
         with cat.transaction():
             vectors.record(lib)
             for r in batch:
                 cat.log(r["asset_id"], "reembedded", spaces=[s.id for s in spaces])
-        counts["vectors"] += len(vectors.image_rows) + len(vectors.text_rows)
+        counts["vectors"] += len(vectors.image_rows) + len(vectors.text_rows) + len(vectors.audio_rows)
         if progress:
             progress(Progress(len(rows), min(start + size, len(rows)), batch[-1]["asset_id"], "reembedded"))
     for space in spaces:
