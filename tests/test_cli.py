@@ -81,3 +81,19 @@ def test_file_id_basis_is_reported(tmp_path, media_dir, monkeypatch):
     assert "id basis: file (file)" in r.output and "whole-file hash used" in r.output
     rec = json.loads(_run("show", media_dir / "red.jpg", "--library", lib, "--json").output)
     assert rec["id_basis"] == "file" and rec["asset_id"] == file_sha256(media_dir / "red.jpg")[:24]
+
+
+def test_spaces_doctor_and_audit_commands(fake_lib, media_dir, tmp_path):
+    fake_lib.ingest([media_dir], workers=0)
+    lib = fake_lib.root
+    rows = json.loads(_run("spaces", "--library", lib, "--json").output)
+    assert {"id", "model", "revision", "weights_sha256", "preprocessor_hash", "prompt", "dim", "vectors",
+            "status"} <= set(rows[0])
+    r = _run("doctor", "--library", lib)
+    assert r.exit_code == 0 and "ok" in r.output
+    report = json.loads(_run("audit", "alt-text", "--library", lib, "--json").output)
+    assert {f["kind"] for f in report["findings"]} == {"missing-alt-text"} and len(report["findings"]) == 6
+    assert {"asset_id", "path", "kind", "detail"} <= set(report["findings"][0])
+    html = tmp_path / "geo.html"
+    r = _run("audit", "geo", "--library", lib, "--html", html)
+    assert r.exit_code == 0 and "missing-gps" in r.output and "data:image/jpeg;base64," in html.read_text()

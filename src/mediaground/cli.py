@@ -280,6 +280,75 @@ def mcp(library_path, http_port, host):
         run_stdio(path)
 
 
+@main.command()
+@library_option
+@json_option
+def spaces(library_path, as_json):
+    """List embedding spaces: model, dimension, vectors, coverage, status, deprecation."""
+    from mediaground.spaces import spaces_report
+
+    with _open(library_path) as lib:
+        rows = spaces_report(lib)
+        if as_json:
+            _echo_json(rows)
+            return
+        for r in rows:
+            dep = f", deprecated {r['deprecated_on']}" if r["deprecated_on"] else ""
+            click.echo(f"{r['id']:38} {r['role']:5} {r['model']:18} dim {r['dim']:<5} {r['vectors']:>7} vectors  "
+                       f"coverage {r['coverage']:.0%}  {r['status']}{dep}")
+
+
+@main.command()
+@library_option
+@json_option
+def doctor(library_path, as_json):
+    """Check the active spaces: weights present and unchanged, deprecations, coverage, index health."""
+    from mediaground.spaces import doctor as run_doctor
+
+    with _open(library_path) as lib:
+        problems = run_doctor(lib)
+        if as_json:
+            _echo_json([p.to_dict() for p in problems])
+        else:
+            for p in problems:
+                click.echo(f"{p.level:7} {p.space_id or '-':38} {p.message}" + (f"\n        fix: {p.fix}" if p.fix else ""))
+        if any(p.level == "error" for p in problems):
+            sys.exit(1)
+
+
+@main.group()
+def audit() -> None:
+    """Reports that find what breaks retrieval (table, --json, or a standalone --html report)."""
+
+
+def _audit_command(name: str, run_name: str, doc: str):
+    @audit.command(name, help=doc)
+    @library_option
+    @json_option
+    @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Also write a standalone HTML report with thumbnails.")
+    def command(library_path, as_json, html_path):
+        import mediaground.audit as audits
+        from mediaground.util import atomic_write_bytes
+
+        with _open(library_path) as lib:
+            report = getattr(audits, run_name)(lib)
+            if html_path:
+                atomic_write_bytes(html_path, report.to_html(audits.library_thumbnails(lib)).encode("utf-8"))
+            if as_json:
+                click.echo(report.to_json_text())
+            else:
+                click.echo(report.to_table())
+                if html_path:
+                    click.echo(f"report written to {html_path}")
+    return command
+
+
+_audit_command("alt-text", "audit_alt_text",
+               "Empty, placeholder, duplicated, over-long alt text, and alt text the image does not match.")
+_audit_command("geo", "audit_geo", "GPS coverage by folder, untrusted coordinates, locations suggested from place names.")
+
+
 @main.group()
 def export() -> None:
     """Publish the library's metadata."""
