@@ -29,10 +29,12 @@ def main() -> None:
     print(f"indexing {source} into {LIBRARY} (first run exports the bundled models to ONNX)")
     run("index", str(source))
     photo_queries = ["a cup of coffee", "a cat with green eyes", "rocket launch at dusk", "butterfly on a leaf"]
-    audio_queries = ["a recipe with garlic and tomatoes", "ask what you can do for your country"]
+    audio_queries = ["ask what you can do for your country"]
     if source == shared:  # what the shared samples hold beyond the shipped test media
         photo_queries += ["red motorcycle", "photos taken in Leuven", "photos by Pete Souza"]
-        audio_queries += ["the call where someone says they are from Chicago"]
+        audio_queries += ["the call where someone says they are from Chicago", "a man who was not ill disposed"]
+    else:
+        audio_queries += ["a recipe with garlic and tomatoes"]
     for query in photo_queries:
         run("search", query, "-n", "3")
     for query in audio_queries:

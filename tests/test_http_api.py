@@ -295,3 +295,33 @@ def test_missing_library_fails_at_create(tmp_path):
 
     with pytest.raises(LibraryNotFoundError):
         create_app(tmp_path / "nothing")
+
+
+def test_audit_endpoints(served, client):
+    lib, media = served
+    for name in ("alt-text", "geo"):
+        r = client.get(f"/api/audit/{name}")
+        assert r.status_code == 200, r.text
+        data = r.json()
+        assert set(data) == {"audit", "findings", "summary"} and data["audit"] == name
+        assert isinstance(data["summary"], dict) and isinstance(data["findings"], list)
+        for f in data["findings"]:
+            assert {"asset_id", "path", "kind", "detail", "severity"} <= set(f)
+        severities = [f["severity"] for f in data["findings"]]
+        assert severities == sorted(severities, reverse=True)  # worst first
+    alt = client.get("/api/audit/alt-text").json()
+    assert alt["summary"]["images"] >= 1
+    aid = _asset(lib, media / "red.jpg")
+    assert any(f["asset_id"] == aid and f["kind"] == "missing-alt-text" for f in alt["findings"])
+    for bad in ("nope", "..%2Fgeo", "ALT-TEXT"):
+        r = client.get(f"/api/audit/{bad}")
+        assert r.status_code == 404, bad
+        assert r.headers["content-type"].startswith("application/json") and r.json()["error"]["type"] == "not_found"
+
+
+def test_audit_needs_read_token(served):
+    lib, _ = served
+    with TestClient(create_app(lib.root, read_token="r-secret")) as c:
+        assert c.get("/api/audit/geo").status_code == 401
+        assert c.get("/api/audit/geo", headers={"Authorization": "Bearer nope"}).status_code == 403
+        assert c.get("/api/audit/geo", headers={"Authorization": "Bearer r-secret"}).status_code == 200

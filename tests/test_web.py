@@ -298,7 +298,7 @@ def check_audio_moment(page, base: str):
 def check_headers(base: str):
     import httpx
 
-    for path in ("/", "/asset/whatever"):
+    for path in ("/", "/asset/whatever", "/audit"):
         r = httpx.get(base + path)
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/html")
@@ -367,3 +367,85 @@ def test_against_real_http_api(page, library_path):
         page.set_input_files("#file", str(library_path.parent / "media" / "harbour" / "lighthouse.jpg"))
         page.wait_for_selector(".card")
         assert "lighthouse" in page.locator(".card .title").first.inner_text().lower()
+
+
+# --- the audit dashboard ---------------------------------------------------------------------------
+ALT_HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def audit_library(tmp_path_factory) -> Path:
+    import pyexiv2
+
+    from mediaground.library import Library
+
+    root = tmp_path_factory.mktemp("web-audit")
+    media = root / "media"
+    alts = {"noalt.jpg": None, "hostile-a.jpg": ALT_HOSTILE, "hostile-b.jpg": ALT_HOSTILE}
+    for i, (name, alt) in enumerate(alts.items()):
+        make_image(media / name, ["red", "green", "blue"][i], seed=i, size=(320, 240))
+        if alt is not None:
+            img = pyexiv2.Image(str(media / name))
+            try:
+                img.modify_xmp({"Xmp.Iptc4xmpCore.AltTextAccessibility": {'lang="x-default"': alt}})
+            finally:
+                img.close()
+    lib = Library.create(root / "lib", text_model="fake-text", image_model="fake-image", audio_model="fake-audio")
+    try:
+        lib.ingest([media], workers=0)
+    finally:
+        lib.close()
+    return root / "lib"
+
+
+def test_audit_dashboard(page, audit_library):
+    import httpx
+
+    from mediaground.api.http import create_app
+
+    with Server(create_app(audit_library)) as srv:
+        r = httpx.get(srv.url + "/audit")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert r.headers["content-security-policy"] == httpx.get(srv.url + "/").headers["content-security-policy"]
+        assert httpx.get(srv.url + "/ui/audit.js").status_code == 200
+
+        page.goto(srv.url + "/")
+        page.click("header a[href='/audit']")
+        page.wait_for_url("**/audit**")
+        panel = page.locator("#panel-alt-text")
+        page.wait_for_selector("#panel-alt-text tr.finding")
+        rows = panel.locator("tr.finding")
+        kinds = [rows.nth(i).get_attribute("data-kind") for i in range(rows.count())]
+        assert "missing-alt-text" in kinds
+        assert kinds.count("duplicate-alt-text") == 2
+        assert kinds[0] == "missing-alt-text"  # worst first
+        sev = [float(rows.nth(i).locator("td.sev").inner_text()) for i in range(rows.count())]
+        assert sev == sorted(sev, reverse=True)
+        # the hostile alt text is shown literally, never parsed
+        dup = panel.locator("tr.finding[data-kind='duplicate-alt-text']").first
+        assert ALT_HOSTILE in dup.locator("td.detail").inner_text()
+        assert page.locator("img[src='x']").count() == 0
+        assert page.locator("[onerror]").count() == 0
+        # summary numbers, thumbnails and links to the asset page
+        assert panel.locator(".stat[data-key='images'] dd").inner_text() == "3"
+        assert panel.locator(".stat[data-key='with_alt_text'] dd").inner_text() == "2"
+        page.wait_for_function("() => [...document.querySelectorAll('#panel-alt-text img.thumbnail')]"
+                               ".every(i => i.complete && i.naturalWidth > 0)")
+        assert panel.locator("img.thumbnail").count() == rows.count()
+        href = dup.locator("a.open").get_attribute("href")
+        assert href == f"/asset/{dup.get_attribute('data-asset-id')}"
+
+        # the geo tab
+        page.click("#tab-geo")
+        page.wait_for_function("() => document.getElementById('panel-geo').dataset.loaded === 'true'")
+        assert page.locator("#panel-alt-text").is_hidden()
+        geo = page.locator("#panel-geo")
+        assert geo.locator(".stat[data-key='assets'] dd").inner_text() == "3"
+        assert geo.locator("tr.finding[data-kind='missing-gps']").count() == 3
+
+        page.wait_for_timeout(300)
+        assert not page.problems
+
+        page.goto(srv.url + href)
+        page.wait_for_selector("#metadata tbody tr")
+        assert page.locator("img[src='x']").count() == 0

@@ -343,6 +343,17 @@ def create_app(library_path: str | os.PathLike, *, read_token: str | None = None
                             headers={"Cache-Control": "public, max-age=86400, immutable",
                                      "X-Content-Type-Options": "nosniff"})
 
+    @app.get("/api/audit/{name}", dependencies=read, tags=["audit"])
+    def audit(name: str) -> dict[str, Any]:
+        """A governance audit of the library, worst first: "alt-text" or "geo" (as `mediaground audit ... --json`)."""
+        from mediaground.audit import audit_alt_text, audit_geo
+
+        audits = {"alt-text": audit_alt_text, "geo": audit_geo}
+        run = audits.get(name)
+        if run is None:
+            raise HTTPException(404, f"no audit named {name[:80]!r}; known: {', '.join(sorted(audits))}")
+        return run(get_lib()).to_json()
+
     # --- writes -----------------------------------------------------------------------------
     @app.post("/api/ingest", dependencies=write, tags=["write"])
     def ingest(body: IngestBody) -> dict[str, Any]:

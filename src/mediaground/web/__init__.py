@@ -3,9 +3,11 @@
 `mount(app)` adds to a FastAPI app:
   GET /              the search page
   GET /asset/{id}    the asset page
+  GET /audit         the audit dashboard (alt text, geo), from /api/audit/{name}
   GET /ui/{name}     its scripts and stylesheet (a fixed list of files)
 
-The pages fetch everything through the JSON API (/api/search, /api/assets/..., /media/..., /thumbs/...).
+The pages fetch everything through the JSON API (/api/search, /api/assets/..., /api/audit/...,
+/media/..., /thumbs/...).
 Asset text is never parsed as HTML: the scripts build the DOM with createElement/textContent only,
 and the HTML responses carry a strict Content-Security-Policy (no inline scripts or styles).
 """
@@ -32,6 +34,7 @@ ASSETS = {  # the only files /ui/ serves
     "common.js": "text/javascript; charset=utf-8",
     "search.js": "text/javascript; charset=utf-8",
     "asset.js": "text/javascript; charset=utf-8",
+    "audit.js": "text/javascript; charset=utf-8",
 }
 
 
@@ -54,6 +57,10 @@ def mount(app) -> None:
     @app.get("/asset/{asset_id}", include_in_schema=False)
     def asset_page(asset_id: str) -> Response:  # the script reads the ID from the URL
         return page("asset.html")
+
+    @app.get("/audit", include_in_schema=False)
+    def audit_page() -> Response:
+        return page("audit.html")
 
     @app.get("/ui/{name}", include_in_schema=False)
     def ui_file(name: str) -> Response:
