@@ -52,6 +52,26 @@ def tone(freq: float, seconds: float, rate: int = 16000, amplitude: float = 0.3)
     return amplitude * np.sin(2 * np.pi * freq * np.arange(int(seconds * rate)) / rate)
 
 
+def set_gps(path, lat: float, lon: float) -> None:
+    """EXIF GPS as degree/minute/second rationals, written with pyexiv2."""
+    import pyexiv2
+
+    def dms(v):
+        v = abs(v)
+        d, m = int(v), int((v - int(v)) * 60)
+        s = round(((v - d) * 60 - m) * 60 * 10000)
+        return f"{d}/1 {m}/1 {s}/10000"
+
+    img = pyexiv2.Image(str(path))
+    try:
+        img.modify_exif({"Exif.GPSInfo.GPSLatitudeRef": "N" if lat >= 0 else "S",
+                         "Exif.GPSInfo.GPSLatitude": dms(lat),
+                         "Exif.GPSInfo.GPSLongitudeRef": "E" if lon >= 0 else "W",
+                         "Exif.GPSInfo.GPSLongitude": dms(lon)})
+    finally:
+        img.close()
+
+
 def set_caption(path: Path, caption: str, keywords: list[str] | None = None) -> None:
     import pyexiv2
 

@@ -6,30 +6,14 @@ import json
 
 import pytest
 
-from conftest import make_image, set_caption
+from conftest import make_image, set_caption, set_gps
 from mediaground.audit import Finding, Report, audit_alt_text, audit_geo, library_thumbnails
 
 HOSTILE = "<script>alert(1)</script>"
 LONG = ("A long description of a red square with small marks scattered over it, " * 5)[:300]
 
 
-def _gps(path, lat, lon):
-    import pyexiv2
 
-    def dms(v):
-        v = abs(v)
-        d, m = int(v), int((v - int(v)) * 60)
-        s = round(((v - d) * 60 - m) * 60 * 10000)
-        return f"{d}/1 {m}/1 {s}/10000"
-
-    img = pyexiv2.Image(str(path))
-    try:
-        img.modify_exif({"Exif.GPSInfo.GPSLatitudeRef": "N" if lat >= 0 else "S",
-                         "Exif.GPSInfo.GPSLatitude": dms(lat),
-                         "Exif.GPSInfo.GPSLongitudeRef": "E" if lon >= 0 else "W",
-                         "Exif.GPSInfo.GPSLongitude": dms(lon)})
-    finally:
-        img.close()
 
 
 def _alt(path, text):
@@ -61,8 +45,8 @@ def audited(fake_lib, tmp_path):
         p = make_image(root / "alt" / name, colour, seed=100 + i)
         if alt is not None:
             _alt(p, alt)
-    _gps(make_image(root / "places" / "null.jpg", "white", seed=200), 0.0, 0.0)
-    _gps(make_image(root / "places" / "valid.jpg", "black", seed=201), 50.87153, 4.69698)
+    set_gps(make_image(root / "places" / "null.jpg", "white", seed=200), 0.0, 0.0)
+    set_gps(make_image(root / "places" / "valid.jpg", "black", seed=201), 50.87153, 4.69698)
     set_caption(make_image(root / "places" / "budapest.jpg", "orange", seed=202),
                 "Sunset over the Danube in Budapest")
     fake_lib.ingest([root], workers=0)
@@ -186,7 +170,7 @@ def test_geo_suggestion_from_city_tag_and_keywords(fake_lib, tmp_path):
 
 def test_gps_out_of_range_from_warnings(fake_lib, tmp_path):
     p = make_image(tmp_path / "o" / "far.jpg", "red", seed=9)
-    _gps(p, 95.0, 10.0)  # latitude beyond the pole
+    set_gps(p, 95.0, 10.0)  # latitude beyond the pole
     fake_lib.ingest([tmp_path / "o"], workers=0)
     aid = fake_lib.resolve(str(p))
     assert "gps-out-of-range" in fake_lib.show(aid)["metadata"].get("warnings", [])

@@ -5,26 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import make_image
+from conftest import make_image, set_gps
 
 
-def _gps(path, lat, lon):
-    import pyexiv2
 
-    def dms(v):
-        v = abs(v)
-        d, m = int(v), int((v - int(v)) * 60)
-        s = round(((v - d) * 60 - m) * 60 * 10000)
-        return f"{d}/1 {m}/1 {s}/10000"
-
-    img = pyexiv2.Image(str(path))
-    try:
-        img.modify_exif({"Exif.GPSInfo.GPSLatitudeRef": "N" if lat >= 0 else "S",
-                         "Exif.GPSInfo.GPSLatitude": dms(lat),
-                         "Exif.GPSInfo.GPSLongitudeRef": "E" if lon >= 0 else "W",
-                         "Exif.GPSInfo.GPSLongitude": dms(lon)})
-    finally:
-        img.close()
 
 
 @pytest.fixture
@@ -33,7 +17,7 @@ def located(fake_lib, tmp_path):
     spots = {"leuven.jpg": (50.87153, 4.69698), "brussels.jpg": (50.8467, 4.3525),
              "budapest.jpg": (47.4979, 19.0402), "null.jpg": (0.0, 0.0)}
     for i, (name, (lat, lon)) in enumerate(spots.items()):
-        _gps(make_image(root / f"IMG_{i}.jpg", "green", seed=50 + i), lat, lon)
+        set_gps(make_image(root / f"IMG_{i}.jpg", "green", seed=50 + i), lat, lon)
     make_image(root / "nowhere.jpg", "blue", seed=60)
     fake_lib.ingest([root], workers=0)
     return fake_lib, {name: fake_lib.resolve(str(root / f"IMG_{i}.jpg")) for i, name in enumerate(spots)}
