@@ -202,7 +202,7 @@ class Library:
         edits = edits if edits is not None else parse_edits(pairs or {})
         asset_id = self.resolve(ref)
         row = self.catalog.asset_row(asset_id)
-        current = [p for p in self.catalog.current_paths_only(asset_id) if os.path.exists(p)]
+        current = [p for p in self.catalog.current_paths(asset_id) if os.path.exists(p)]
         if not current:
             raise AssetNotFoundError(f"asset {asset_id} has no file on disk to write to (its originals stay in the store)")
         path = current[0]

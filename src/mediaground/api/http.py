@@ -88,7 +88,7 @@ def _media_file(lib: Library, asset_id: str) -> tuple[Path, str]:
     row = lib.catalog.asset_row(asset_id)
     sha = row["current_sha256"]
     version = lib.catalog.version_row(sha) if sha else None
-    for p in lib.catalog.current_paths_only(asset_id):
+    for p in lib.catalog.current_paths(asset_id):
         try:
             st = os.stat(p)
         except OSError:

@@ -341,7 +341,7 @@ def build_server(library_path: str | os.PathLike, *, log_level: str = "WARNING")
 
 def _source_file(lib, asset_id: str, row) -> str:
     """A readable file with the asset's pixels: a current path, else the stored original."""
-    for p in lib.catalog.current_paths_only(asset_id):
+    for p in lib.catalog.current_paths(asset_id):
         if os.path.exists(p):
             return p
     sha = row["current_sha256"]

@@ -91,8 +91,7 @@ def audit_alt_text(lib, mismatch_threshold: float = DEFAULT_MISMATCH_THRESHOLD,
     for row in rows:
         asset_id = row["asset_id"]
         md: dict[str, Any] = json.loads(row["metadata"] or "{}")
-        paths = cat.current_paths(asset_id)
-        path = next((p for p in cat.current_paths_only(asset_id)), paths[0] if paths else None)
+        path = cat.display_path(asset_id)
         alt = md.get("alt_text")
         alt = alt if isinstance(alt, str) else None
         if not alt or not alt.strip():
@@ -104,7 +103,7 @@ def audit_alt_text(lib, mismatch_threshold: float = DEFAULT_MISMATCH_THRESHOLD,
             findings.append(Finding(asset_id, path, "missing-alt-text", detail, 1.0))
             continue
         with_alt += 1
-        reason = placeholder_reason(alt, paths)
+        reason = placeholder_reason(alt, [r["path"] for r in cat.paths_for(asset_id)])
         if reason:
             findings.append(Finding(asset_id, path, "placeholder-alt-text",
                                     f"alt text {_quote(alt)} is {reason}, not a description", 0.9))

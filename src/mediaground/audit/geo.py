@@ -97,8 +97,7 @@ def audit_geo(lib, kinds: tuple[str, ...] | None = DEFAULT_KINDS, suggest: bool 
     for row in rows:
         asset_id = row["asset_id"]
         md: dict[str, Any] = json.loads(row["metadata"] or "{}")
-        paths = cat.current_paths(asset_id)
-        path = next(iter(cat.current_paths_only(asset_id)), paths[0] if paths else None)
+        path = cat.display_path(asset_id)
         folder = os.path.dirname(path) if path else "(no file)"
         stats = folders.setdefault(folder, {"assets": 0, "with_gps": 0})
         stats["assets"] += 1

@@ -101,12 +101,13 @@ class Catalog:
                                (prefix.replace("%", "") + "%",)).fetchall()
         return [r[0] for r in rows]
 
-    def current_paths(self, asset_id: str) -> list[str]:
-        rows = self.db.execute("SELECT path FROM paths WHERE asset_id=? ORDER BY current DESC, last_seen DESC",
-                               (asset_id,)).fetchall()
-        return [r[0] for r in rows]
+    def display_path(self, asset_id: str) -> str | None:
+        """Where to point a person: a current path, else the last place the asset was seen."""
+        row = self.db.execute("SELECT path FROM paths WHERE asset_id=? ORDER BY current DESC, last_seen DESC"
+                              " LIMIT 1", (asset_id,)).fetchone()
+        return row[0] if row else None
 
-    def current_paths_only(self, asset_id: str) -> list[str]:
+    def current_paths(self, asset_id: str) -> list[str]:
         rows = self.db.execute("SELECT path FROM paths WHERE asset_id=? AND current=1 ORDER BY last_seen DESC",
                                (asset_id,)).fetchall()
         return [r[0] for r in rows]

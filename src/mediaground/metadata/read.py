@@ -44,6 +44,7 @@ import pyexiv2
 from mutagen.id3 import ID3, TCON
 from mutagen.mp4 import MP4Tags
 
+from .jpeg import legacy_xmp_segments
 from .record import MetadataRecord
 
 pyexiv2.set_log_level(4)  # exiv2 otherwise prints every odd tag to stderr; we keep warnings instead
@@ -251,9 +252,7 @@ def _read_image(path: Path, fmt: str | None, rec: MetadataRecord, quiet: bool = 
                 xmp = _lenient_xmp(raw, rec)
         if not xmp and fmt in ("jpeg", "mpo"):
             # XMP under the old "XMP\0" APP1 signature: exiv2 ignores it, ExifTool reads it.
-            from mediaground.metadata.write import _legacy_xmp_segments
-
-            _, legacy = _legacy_xmp_segments(path.read_bytes())
+            _, legacy = legacy_xmp_segments(path.read_bytes())
             if legacy:
                 rec.warnings.append("xmp-legacy-signature")
                 xmp = _lenient_xmp(legacy, rec)

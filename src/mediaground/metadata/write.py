@@ -47,6 +47,7 @@ import pyexiv2
 from mediaground.errors import BadMediaError, MediagroundError
 from mediaground.ids import essence_hash
 from mediaground.media.sniff import sniff
+from mediaground.metadata.jpeg import legacy_xmp_segments
 from mediaground.util import fsync_dir
 
 from .read import _redecode, read_metadata
@@ -494,38 +495,11 @@ def _legacy_iim(iptc0_latin1: dict[str, Any], iptc: dict[str, Any]) -> None:
         iptc[key] = _redecode(value)  # rewritten below as UTF-8, under the new character set
 
 
-def _legacy_xmp_segments(data: bytes) -> tuple[bytes, str | None]:
-    """JPEG APP1 segments holding XMP under the old "XMP\\0" signature: exiv2 ignores them, ExifTool
-    reads them, so after a write the two would disagree. Returns the bytes without them and the
-    first such packet (to adopt as the standard XMP)."""
-    if not data.startswith(b"\xff\xd8"):
-        return data, None
-    out, packet, i = bytearray(data[:2]), None, 2
-    while i + 4 <= len(data) and data[i] == 0xFF:
-        marker = data[i + 1]
-        if marker in (0xDA, 0xD9):
-            break
-        length = int.from_bytes(data[i + 2:i + 4], "big")
-        seg = data[i:i + 2 + length]
-        payload = seg[4:]
-        if marker == 0xE1 and payload.startswith(b"XMP\x00") and b"xmpmeta" in payload[:4096]:
-            if packet is None:
-                start = payload.find(b"<?xpacket")
-                start = payload.find(b"<x:xmpmeta") if start < 0 else start
-                packet = payload[start:].rstrip(b"\x00").decode("utf-8", "replace")
-        else:
-            out += seg
-        i += 2 + length
-    if packet is None:
-        return data, None
-    return bytes(out) + data[i:], packet
-
-
 def _write_image(data: bytes, fmt: str, edits: Mapping[str, Any]) -> bytes:
     """The file's bytes with `edits` written by exiv2."""
     legacy = None
     if fmt == "jpeg":
-        data, legacy = _legacy_xmp_segments(data)
+        data, legacy = legacy_xmp_segments(data)
     img = pyexiv2.ImageData(data)
     try:
         if legacy is not None:

@@ -417,9 +417,9 @@ def _result(lib, asset_id: str, cand: _Candidate) -> Result:
     import json
 
     row = lib.catalog.asset_row(asset_id)
-    paths = lib.catalog.current_paths(asset_id)
+    path = lib.catalog.display_path(asset_id)
     md = json.loads(row["metadata"]) if row else {}
-    return Result(asset_id=asset_id, path=paths[0] if paths else None, kind=row["kind"] if row else "?",
+    return Result(asset_id=asset_id, path=path, kind=row["kind"] if row else "?",
                   score=cand.score, start=cand.start, end=cand.end, why=cand.why,
                   caption=md.get("caption") or md.get("title"),
                   labels=[lab for lab, _ in lib.catalog.labels(asset_id)[:3]], moments=cand.moments)
