@@ -157,6 +157,23 @@ class Library:
             spaces.append(self.audio_space)
         return spaces
 
+    def query_spaces(self, modality: str) -> list[tuple[Space, Embedder]]:
+        """Active spaces that can embed a query of this modality ("text", "image" or "audio"),
+        each with the model that embeds the query. Compare the query vector with the space's
+        vectors through `self.index.search(space.id, ...)` (cosine)."""
+        out = []
+        for space in self.spaces_in_use():
+            model = self.model_for(space)
+            if modality in model.inputs:
+                out.append((space, model))
+        return out
+
+    def model_for(self, space: Space) -> Embedder:
+        for model in (self.text_model, self.image_model):
+            if model.model_id == space.model_id:
+                return model
+        return self.audio_model
+
     # --- work -------------------------------------------------------------------------------
     @contextmanager
     def writing(self):

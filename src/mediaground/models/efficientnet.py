@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import threading
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -79,7 +80,11 @@ class EfficientNetLite0(ImageEmbedder):
     # TF-Lite convention: (x - 127) / 128, resize the shorter side to 256, center-crop 224.
     preprocessor = ImagePreprocessor(size=224, resize_shorter=256, mean=(0.498,) * 3, std=(0.502,) * 3)
 
-    def __init__(self, runtime: str | None = None) -> None:
+    def __init__(self, runtime: str | None = None, resample: str = "bilinear") -> None:
+        if resample != "bilinear":  # an option (`efficientnet-lite0?resample=bicubic`): a different space
+            if resample not in ("bilinear", "bicubic"):
+                raise ModelError(f"resample must be bilinear or bicubic, not {resample!r}")
+            self.preprocessor = replace(self.preprocessor, resample=resample)
         self._want = runtime or preferred_runtime()  # "onnxruntime" (falls back to torch) or "torch"
         self._weights = _weights_path()
         self._lock = threading.Lock()

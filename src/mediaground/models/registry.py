@@ -1,8 +1,14 @@
-"""One registry of embedding backends keyed by stable ids, with aliases.
+"""One registry of embedding backends keyed by stable ids, with aliases and options.
 
-Built-in backends register explicitly in `_register_builtins`; third-party ones through the
-`mediaground.models` entry point group, loaded lazily once. Registering an id twice is an error,
-never a silent replacement. Instances are cached: a model loads once per process.
+A model is named by a *spec*: its id, optionally followed by options in URL query form,
+e.g. ``efficientnet-lite0?resample=bicubic`` or ``clip?path=/models/clip-vit-b32``. Factories take
+the options as keyword arguments (strings). The canonical spec (id + sorted options) is what a
+library stores beside each pinned space, so the exact model can be rebuilt later.
+
+Built-in backends register in `_register_builtins`; third-party ones through the
+`mediaground.models` entry point group (a callable receiving `register`), loaded lazily once.
+Registering an id twice is an error, never a silent replacement. Instances are cached per
+canonical spec: a model loads once per process.
 """
 
 from __future__ import annotations
@@ -10,16 +16,17 @@ from __future__ import annotations
 import threading
 from importlib.metadata import entry_points
 from typing import Callable
+from urllib.parse import parse_qsl, urlencode
 
-from mediaground.errors import MediagroundError, UnknownModelError
+from mediaground.errors import MediagroundError, ModelError, UnknownModelError
 from mediaground.models.base import Embedder
 
-Factory = Callable[[], Embedder]
+Factory = Callable[..., Embedder]
 
 _factories: dict[str, Factory] = {}
 _aliases: dict[str, str] = {}
 _instances: dict[str, Embedder] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()
 _loaded = False
 
 
@@ -61,8 +68,37 @@ def _ensure_loaded() -> None:
             plugin(register)
 
 
+def reset_for_tests() -> None:
+    """Forget every registration and instance (tests that add entry points call this)."""
+    global _loaded
+    with _lock:
+        _factories.clear()
+        _aliases.clear()
+        _instances.clear()
+        _loaded = False
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """``"id?k=v&k2=v2"`` → (canonical id, options). Unknown ids raise UnknownModelError."""
+    name, _, query = spec.strip().partition("?")
+    options = dict(parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)))
+    return canonical_id(name), options
+
+
+def format_spec(model_id: str, options: dict[str, str] | None = None) -> str:
+    """The canonical spec string: id, then options sorted by key."""
+    if not options:
+        return model_id
+    return f"{model_id}?{urlencode(sorted((str(k), str(v)) for k, v in options.items()))}"
+
+
+def canonical_spec(spec: str) -> str:
+    return format_spec(*parse_spec(spec))
+
+
 def canonical_id(name: str) -> str:
     _ensure_loaded()
+    name = name.partition("?")[0]
     name = _aliases.get(name, name)
     if name not in _factories:
         known = ", ".join(sorted(_factories))
@@ -70,13 +106,17 @@ def canonical_id(name: str) -> str:
     return name
 
 
-def get_model(name: str) -> Embedder:
-    """The shared instance of a backend (created on first use; weights load lazily inside)."""
-    model_id = canonical_id(name)
+def get_model(spec: str) -> Embedder:
+    """The shared instance of a backend for this spec (created on first use; weights load lazily)."""
+    model_id, options = parse_spec(spec)
+    key = format_spec(model_id, options)
     with _lock:
-        if model_id not in _instances:
-            _instances[model_id] = _factories[model_id]()
-        return _instances[model_id]
+        if key not in _instances:
+            try:
+                _instances[key] = _factories[model_id](**options)
+            except TypeError as exc:
+                raise ModelError(f"bad options for model {model_id}: {options} ({exc})") from exc
+        return _instances[key]
 
 
 def available() -> list[str]:
