@@ -73,12 +73,14 @@ class Catalog:
                         (key, value))
 
     # --- spaces ---------------------------------------------------------------------------
-    def ensure_space(self, space: Space, role: str) -> None:
+    def ensure_space(self, space: Space, role: str, spec: str | None = None, status: str = "active",
+                     replaces: str | None = None) -> None:
         self.db.execute(
             "INSERT OR IGNORE INTO spaces(space_id, role, model_id, revision, weights_sha256, preprocessor_hash,"
-            " prompt, dim, modality, status, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " prompt, dim, modality, status, created_at, spec, replaces, changed_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (space.id, role, space.model_id, space.revision, space.weights_sha256, space.preprocessor_hash,
-             space.prompt, space.dim, space.modality, "active", now()))
+             space.prompt, space.dim, space.modality, status, now(), spec or space.model_id, replaces, now()))
 
     def spaces(self) -> list[dict[str, Any]]:
         rows = self.db.execute(

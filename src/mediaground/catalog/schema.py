@@ -4,7 +4,7 @@
 is refused; older versions are migrated forward by the steps in `MIGRATIONS`.
 """
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,7 +64,7 @@ CREATE TABLE spaces (
     prompt            TEXT NOT NULL,
     dim               INTEGER NOT NULL,
     modality          TEXT NOT NULL,
-    status            TEXT NOT NULL,          -- active | shadow | retired
+    status            TEXT NOT NULL,          -- active | shadow | previous | retired
     created_at        TEXT NOT NULL
 );
 
@@ -161,5 +161,41 @@ UPDATE assets SET lat = json_extract(metadata, '$.gps_lat'), lon = json_extract(
 CREATE INDEX assets_lat_lon ON assets(lat, lon);
 """
 
+# Version 4: several spaces per library and staged migration (each space keeps the model spec it
+# was built from, and the space it replaces); governance (vocabulary reports, OCR text, flags).
+SCHEMA_V4 = """
+-- spec: the canonical model spec (id?options); replaces: the space a shadow will replace (NULL when
+-- added beside the others); changed_at: the last status change.
+ALTER TABLE spaces ADD COLUMN spec TEXT;
+ALTER TABLE spaces ADD COLUMN replaces TEXT;
+ALTER TABLE spaces ADD COLUMN changed_at TEXT;
+UPDATE spaces SET spec = model_id WHERE spec IS NULL;
+
+-- Keywords/labels the controlled vocabulary did not know, reported at ingest (never silently kept).
+CREATE TABLE unknown_terms (
+    asset_id  TEXT NOT NULL REFERENCES assets(asset_id) ON DELETE CASCADE,
+    field     TEXT NOT NULL,                  -- keywords | labels | genre | ...
+    term      TEXT NOT NULL,
+    seen_at   TEXT NOT NULL,
+    PRIMARY KEY (asset_id, field, term)
+);
+
+-- Text read inside images (OCR), cached per file version.
+CREATE TABLE ocr_text (
+    file_sha256 TEXT PRIMARY KEY,
+    engine      TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+
+-- Flags a person sets on assets (e.g. private).
+CREATE TABLE asset_flags (
+    asset_id  TEXT NOT NULL REFERENCES assets(asset_id) ON DELETE CASCADE,
+    flag      TEXT NOT NULL,
+    set_at    TEXT NOT NULL,
+    PRIMARY KEY (asset_id, flag)
+);
+"""
+
 # version reached → SQL that brings the previous version to it
-MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3}
+MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4}
