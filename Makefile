@@ -15,9 +15,9 @@ setup: $(STAMP)
 # multi-GB CUDA build. It is only used once, to export the bundled weights to ONNX.
 # Debian tools the tests use: ExifTool and ffprobe (independent readers our metadata writes are checked
 # with) and Chromium (the web UI is tested in a real headless browser; Playwright drives it).
-DEBS := libimage-exiftool-perl chromium ffmpeg
+DEBS := libimage-exiftool-perl chromium ffmpeg tesseract-ocr
 $(STAMP): pyproject.toml Makefile
-	{ command -v exiftool && command -v chromium && command -v ffprobe; } >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(DEBS); }
+	{ command -v exiftool && command -v chromium && command -v ffprobe && command -v tesseract; } >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(DEBS); }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"

@@ -107,8 +107,9 @@ def test_doctor_warns_on_deprecated_model(indexed, tmp_path, monkeypatch):
     assert len(warnings) == 1
     w = warnings[0]
     assert w.space_id == indexed.image_space.id
-    assert "deprecated" in w.message and "2024-01-01" in w.message and "not available yet" in w.message
-    assert w.fix == "mediaground migrate --to clip-vit-b-32"
+    assert "deprecated" in w.message and "2024-01-01" in w.message and "shadow" in w.message
+    assert w.fix.startswith("mediaground migrate --to clip-vit-b-32 ")
+    assert "mediaground spaces activate image" in w.fix
     assert not [p for p in problems if p.level == "error"]
     assert _by_role(indexed)["image"]["deprecated_on"] == "2024-01-01"
 
@@ -171,6 +172,6 @@ def test_doctor_reports_missing_weights(indexed, monkeypatch):
 
 def test_doctor_reports_unregistered_model(indexed):
     with indexed.catalog.transaction():
-        indexed.catalog.db.execute("UPDATE spaces SET model_id='gone-model' WHERE role='image'")
+        indexed.catalog.db.execute("UPDATE spaces SET model_id='gone-model', spec='gone-model' WHERE role='image'")
     (err,) = [p for p in doctor(indexed) if p.level == "error"]
     assert "not registered" in err.message

@@ -280,11 +280,14 @@ def mcp(library_path, http_port, host):
         run_stdio(path)
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @library_option
 @json_option
-def spaces(library_path, as_json):
-    """List embedding spaces: model, dimension, vectors, coverage, status, deprecation."""
+@click.pass_context
+def spaces(ctx, library_path, as_json):
+    """List embedding spaces (model, dimension, vectors, coverage, status, deprecation); switch them."""
+    if ctx.invoked_subcommand is not None:
+        return
     from mediaground.spaces import spaces_report
 
     with _open(library_path) as lib:
@@ -294,8 +297,122 @@ def spaces(library_path, as_json):
             return
         for r in rows:
             dep = f", deprecated {r['deprecated_on']}" if r["deprecated_on"] else ""
-            click.echo(f"{r['id']:38} {r['role']:5} {r['model']:18} dim {r['dim']:<5} {r['vectors']:>7} vectors  "
-                       f"coverage {r['coverage']:.0%}  {r['status']}{dep}")
+            click.echo(f"{r['id']:32} {r['role']:6} {r['spec'][:34]:34} dim {r['dim']:<5} {r['vectors']:>7} vectors  "
+                       f"coverage {r['coverage']:>4.0%}  {r['status']}{dep}")
+
+
+def _echo_switch(result, as_json: bool) -> None:
+    if as_json:
+        _echo_json(result)
+    else:
+        click.echo(f"{result['role']}: {result['active']} is active"
+                   + (f"; {result['was_active']} is now {result['demoted_to']}" if result["was_active"] else ""))
+
+
+@spaces.command("activate")
+@click.argument("ref")
+@click.option("--force", is_flag=True, help="Activate even if the space still lacks assets.")
+@library_option
+@json_option
+def spaces_activate(ref, force, library_path, as_json):
+    """Make a shadow (or previous) space active. REF: a space id, a unique prefix, or a role with one
+    shadow. The space it replaces keeps its vectors, so `spaces rollback ROLE` is instant."""
+    from mediaground.migration import activate
+
+    with _open(library_path) as lib:
+        _echo_switch(activate(lib, ref, force=force), as_json)
+
+
+@spaces.command("rollback")
+@click.argument("role")
+@library_option
+@json_option
+def spaces_rollback(role, library_path, as_json):
+    """Return ROLE (text, image, audio, or an added role) to the space it used before."""
+    from mediaground.migration import rollback
+
+    with _open(library_path) as lib:
+        _echo_switch(rollback(lib, role), as_json)
+
+
+@spaces.command("retire")
+@click.argument("ref", required=False)
+@library_option
+@json_option
+def spaces_retire(ref, library_path, as_json):
+    """Delete the vectors of a space that is not active (default: every previous space)."""
+    from mediaground.migration import retire
+
+    with _open(library_path) as lib:
+        done = retire(lib, ref)
+        if as_json:
+            _echo_json({"retired": done})
+        else:
+            click.echo("retired " + (", ".join(done) if done else "nothing (no previous spaces)"))
+
+
+@spaces.command("finish")
+@library_option
+def spaces_finish(library_path):
+    """Finish a space switch that was interrupted (rebuild the label bridges)."""
+    from mediaground.migration import finish_pending
+
+    with _open(library_path) as lib, lib.writing():
+        click.echo(f"rebuilt {finish_pending(lib)} label bridges")
+
+
+@main.command()
+@click.option("--to", "spec", required=True, metavar="MODEL[?OPTIONS]",
+              help="The model spec of the new space, e.g. efficientnet-lite0?resample=bicubic or clip?path=DIR.")
+@click.option("--role", help="The role the new space serves (default: the role of the same model, else by modality).")
+@click.option("--queries", "queries_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Text queries for the drift report, one per line (default: from the library's own words).")
+@library_option
+@json_option
+def migrate(spec, role, queries_file, library_path, as_json):
+    """Build a new space in shadow from the stored originals (resumable), then report the drift."""
+    from mediaground.migration import migrate as run_migrate
+
+    queries = None
+    if queries_file:
+        queries = [q.strip() for q in queries_file.read_text(encoding="utf-8").splitlines() if q.strip()]
+    with _open(library_path) as lib:
+        if not as_json and sys.stderr.isatty():
+            report = _with_progress(lambda cb: run_migrate(lib, spec, role, queries, progress=cb), "re-embedding")
+        else:
+            report = run_migrate(lib, spec, role, queries)
+        if as_json:
+            _echo_json(report)
+            return
+        click.echo(format_drift(report))
+
+
+def format_drift(report) -> str:
+    filled, cov = report.get("filled", {}), report["coverage"]
+    lines = [f"shadow {report['role']} space {report['space']} ({report['spec']})"
+             + (f", replacing {report['replaces']}" if report["replaces"] else ", added beside the others"),
+             f"  embedded {filled.get('assets', 0)} assets this run into {filled.get('vectors', 0)} vectors;"
+             f" coverage {cov['done']}/{cov['assets']}, {len(report['failures'])} failed"]
+    for name, n in report["norms"].items():
+        if n.get("vectors"):
+            lines.append(f"  norms ({name}): {n['vectors']} vectors, dim {n['dim']}, mean {n['mean']:.4f}"
+                         f" sd {n['std']:.4f} min {n['min']:.4f} max {n['max']:.4f}, non-finite {n['non_finite']}")
+    if report.get("agreement"):
+        a = report["agreement"]
+        lines.append(f"  same-chunk cosine old→new: mean {a['mean_cosine']:.4f}, p5 {a['p5_cosine']:.4f},"
+                     f" min {a['min_cosine']:.4f} over {a['chunks']} chunks")
+    ov = report.get("overlap")
+    if ov:
+        lines.append(f"  overlap@{ov['k']} over {ov['queries']} {report['query_mode']} queries: mean {ov['mean']:.2f},"
+                     f" median {ov['median']:.2f}, min {ov['min']:.2f}; same top result {ov['identical_top1']}/{ov['queries']}")
+        for q in report["queries"][:5]:
+            lines.append(f"    {q['overlap']:.2f}  {q['query'][:50]!r}: {q['old_top']} → {q['new_top']}")
+    for f in report["failures"][:5]:
+        lines.append(f"  failed: {f['asset_id']}: {f['error']}")
+    lines.append(f"  report: {report.get('report_path')}")
+    lines.append(f"  next: mediaground spaces activate {report['space']}   (rollback: mediaground spaces rollback "
+                 f"{report['role']})")
+    return "\n".join(lines)
 
 
 @main.command()
@@ -349,6 +466,43 @@ _audit_command("alt-text", "audit_alt_text",
 _audit_command("geo", "audit_geo", "GPS coverage by folder, untrusted coordinates, locations suggested from place names.")
 
 
+@audit.command("labels")
+@library_option
+@json_option
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a standalone HTML report with thumbnails.")
+@click.option("--fix", is_flag=True, help="Write the preferred labels into the files (IPTC, XMP, genre).")
+@click.option("--dry-run", is_flag=True, help="With --fix: print what would be written; write nothing.")
+def audit_labels_command(library_path, as_json, html_path, fix, dry_run):
+    """Keywords, genres and file names against the vocabulary (LIBRARY/taxonomy.yaml) and each other:
+    IPTC vs XMP, alternative labels, unknown terms, JSON-LD vs file. Nothing is written without --fix."""
+    import mediaground.audit as audits
+    from mediaground.util import atomic_write_bytes
+
+    if dry_run and not fix:
+        raise click.UsageError("--dry-run goes with --fix (without --fix nothing is written anyway)")
+    with _open(library_path) as lib:
+        report = audits.audit_labels(lib)
+        plan = audits.fix_labels(lib, report, dry_run=dry_run) if fix else None
+        if html_path:
+            atomic_write_bytes(html_path, report.to_html(audits.library_thumbnails(lib)).encode("utf-8"))
+        if as_json:
+            out = report.to_json()
+            if plan is not None:
+                out["fix"] = {"dry_run": dry_run, "assets": plan}
+            _echo_json(out)
+            return
+        click.echo(report.to_table())
+        if html_path:
+            click.echo(f"report written to {html_path}")
+        for entry in plan or []:
+            verb = {"write": "would write" if dry_run else "wrote", "resync": "would resync" if dry_run else "resynced",
+                    "reindex": "would re-index" if dry_run else "re-indexed", "none": "nothing to write for"}[entry["action"]]
+            click.echo(f"{verb} {entry['path']}" + (f": {entry['error']}" if entry.get("error") else ""))
+            for c in entry["changes"]:
+                click.echo(f"    {c['field']}: {c['old']!r} -> {c['new']!r}")
+
+
 @main.group()
 def export() -> None:
     """Publish the library's metadata."""
@@ -373,15 +527,16 @@ def export_jsonld(out_dir, library_path, as_json):
 
 
 @main.command()
+@click.option("--space", "space", help="Only this space (id, unique prefix, or role): reproduce its vectors.")
 @library_option
 @json_option
-def reindex(library_path, as_json):
+def reindex(space, library_path, as_json):
     """Rebuild every vector from the stored originals and the catalog."""
     with _open(library_path) as lib:
         if not as_json and sys.stderr.isatty():
-            counts = _with_progress(lambda cb: lib.reindex(progress=cb), "re-embedding")
+            counts = _with_progress(lambda cb: lib.reindex(progress=cb, space=space), "re-embedding")
         else:
-            counts = lib.reindex()
+            counts = lib.reindex(space=space)
         if as_json:
             _echo_json(counts)
         else:
@@ -404,6 +559,20 @@ def status(library_path, as_json):
         for s in stats["spaces"]:
             click.echo(f"  space {s['space_id']} ({s['role']}, {s['model_id']}, dim {s['dim']}): "
                        f"{s['vectors']} vectors, {s['status']}")
+
+
+from mediaground.cli_models import models as _models_group  # noqa: E402
+
+main.add_command(_models_group)
+
+from mediaground.cli_taxonomy import register as _register_taxonomy  # noqa: E402
+
+_register_taxonomy(main)
+
+
+from mediaground.cli_privacy import register as _register_privacy  # noqa: E402
+
+_register_privacy(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

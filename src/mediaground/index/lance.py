@@ -128,6 +128,19 @@ class LanceIndex(VectorIndex):
             return set()
         return set(table.search().select(["chunk_id"]).limit(n).to_arrow().column("chunk_id").to_pylist())
 
+    def vectors(self, space_id: str, parts: Sequence[str] | None = None) -> tuple[list[str], list[str], np.ndarray]:
+        table = self._table(space_id)
+        n = 0 if table is None else table.count_rows()
+        if not n:
+            return [], [], np.zeros((0, 0), np.float32)
+        query = table.search().select(["chunk_id", "asset_id", "vector"])
+        if parts:
+            query = query.where(f"part IN ({_quote(parts)})")
+        data = query.limit(n).to_arrow()
+        vecs = data.column("vector").combine_chunks().flatten().to_numpy().astype(np.float32)
+        ids = data.column("chunk_id").to_pylist()
+        return ids, data.column("asset_id").to_pylist(), vecs.reshape(len(ids), -1) if ids else vecs.reshape(0, 0)
+
     def count(self, space_id: str) -> int:
         table = self._table(space_id)
         return 0 if table is None else table.count_rows()

@@ -86,6 +86,8 @@ class Embedder(ABC):
     model_id: str = ""
     inputs: frozenset[str] = frozenset()
     batch_size: int = 32
+    # What the vectors describe when the rule in `space` does not fit (joint spaces: "image+text").
+    space_modality: str | None = None
 
     # --- declarations -------------------------------------------------------------------
     @property
@@ -109,7 +111,7 @@ class Embedder(ABC):
         return "python"
 
     def space(self) -> Space:
-        modality = "text" if "text" in self.inputs else sorted(self.inputs)[0]
+        modality = self.space_modality or ("text" if "text" in self.inputs else sorted(self.inputs)[0])
         return Space(
             model_id=self.model_id,
             revision=self.revision,

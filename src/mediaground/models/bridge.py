@@ -21,7 +21,7 @@ from mediaground.util import atomic_write_bytes
 
 TOP_K = 5
 MIN_SCORE = 0.03
-BRIDGE_VERSION = 2  # bump when label texts or their combination change; part of the cache key
+BRIDGE_VERSION = 3  # bump when label texts or their combination change; part of the cache key
 BRIDGE_SOURCE = f"label-bridge-v{BRIDGE_VERSION}"  # recorded as the source of every bridge vector
 
 

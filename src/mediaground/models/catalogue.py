@@ -31,7 +31,9 @@ class ModelInfo:
     source_package: str | None = None
     license: str | None = None
     modalities: tuple[str, ...] = ()
-    status: str = "unknown"  # bundled | test | not installed | plugin | unknown
+    # bundled (ships in a PyPI package) | pull (`mediaground models pull ID` fills the local cache) |
+    # local (a folder given as `?path=`) | remote (an HTTP API) | test | plugin | unknown
+    status: str = "unknown"
     deprecated_on: str | None = None  # ISO date
     replacement: str | None = None  # model id
     notes: str = ""

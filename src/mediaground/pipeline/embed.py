@@ -38,10 +38,13 @@ class BatchVectors:
             return
         feats, probs = lib.image_model.run(np.stack([pixels for _, _, pixels in items]))
         image_runtime, text_runtime = lib.image_model.runtime, lib.text_model.runtime
-        for (asset_id, kind, _), feat, top in zip(items, feats, lib.bridge.top_labels(probs)):
-            self.labels[asset_id] = top
+        tops = lib.bridge.top_labels(probs) if probs is not None else [None] * len(items)
+        for (asset_id, kind, _), feat, top in zip(items, feats, tops):
             self._add(self.image_rows, VectorRow(f"{asset_id}:image", asset_id, "image", kind, feat, image_runtime),
                       "pixels")
+            if top is None:  # a model without labels (e.g. CLIP in the image role): no bridge
+                continue
+            self.labels[asset_id] = top
             self._add(self.text_rows, VectorRow(f"{asset_id}:labels", asset_id, "labels", kind,
                                                 lib.bridge.bridge(top), text_runtime), BRIDGE_SOURCE)
 

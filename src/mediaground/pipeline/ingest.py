@@ -37,10 +37,14 @@ class IngestReport:
     renamed: int = 0
     quarantined: list[dict[str, str]] = field(default_factory=list)
     missing: int = 0  # known paths under the scanned folders whose files are gone
+    unknown_terms: int | None = None  # with a taxonomy.yaml: keywords/genres it does not know (reported)
 
     def to_dict(self) -> dict:
-        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
-                "renamed": self.renamed, "quarantined": self.quarantined, "missing": self.missing}
+        out = {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+               "renamed": self.renamed, "quarantined": self.quarantined, "missing": self.missing}
+        if self.unknown_terms is not None:
+            out["unknown_terms"] = self.unknown_terms
+        return out
 
 
 @dataclass
@@ -52,6 +56,15 @@ class Progress:
 
 
 ProgressFn = Callable[[Progress], None]
+
+
+def place_with_geo(known: str, geo_place: dict | None) -> str:
+    """The place text an asset is searched by: its tagged place plus the names its GPS resolved to."""
+    if not geo_place:
+        return known
+    names = [n for n in (geo_place.get("city"), geo_place.get("region"), geo_place.get("country")) if n]
+    extra = [n for n in names if n.lower() not in known.lower()]
+    return ", ".join(filter(None, [known, *extra])) if extra else known
 
 
 def text_document(searchable: dict[str, str]) -> str:
@@ -83,6 +96,11 @@ class Ingestor:
         self.report = IngestReport()
         self._batch: list[Prepared] = []
         self._batch_assets: set[str] = set()
+        from mediaground.taxonomy.normalize import IngestVocabulary
+
+        self._vocab = IngestVocabulary.load(library)  # None without LIBRARY/taxonomy.yaml
+        if self._vocab is not None:
+            self.report.unknown_terms = 0
 
     # --- entry point ------------------------------------------------------------------------
     def run(self, inputs: Iterable[str | os.PathLike], progress: ProgressFn | None = None) -> IngestReport:
@@ -255,6 +273,7 @@ class Ingestor:
         sources = {p.asset_id: cat.vector_sources(p.asset_id) if existing[p.asset_id] else {} for p in batch}
 
         self._place_names(batch)
+        self._vocabulary(batch)
         # 0. copy originals into the store in a thread while the models run (fsync waits, not CPU)
         with ThreadPoolExecutor(1) as io_thread:
             stored = io_thread.submit(self._store_all, batch)
@@ -289,11 +308,16 @@ class Ingestor:
                 continue
             p.metadata["geo_place"] = {"city": place.city, "region": place.region, "country": place.country,
                                        "country_code": place.country_code, "source": "geonames"}
-            names = [n for n in (place.city, place.region, place.country) if n]
-            known = p.searchable.get("place", "")
-            extra = [n for n in names if n.lower() not in known.lower()]
-            if extra:
-                p.searchable["place"] = ", ".join(filter(None, [known, *extra]))
+            joined = place_with_geo(p.searchable.get("place", ""), p.metadata["geo_place"])
+            if joined:
+                p.searchable["place"] = joined
+
+    def _vocabulary(self, batch: list[Prepared]) -> None:
+        """Keywords and genre → the preferred labels of the library's vocabulary (taxonomy.yaml, if
+        any); the values as read stay in the record (`keywords_raw`), unknown terms are reported in
+        `_write`. Files are never changed here. See mediaground.taxonomy.normalize."""
+        if self._vocab is not None:
+            self._vocab.normalize(batch)
 
     def _store_all(self, batch: list[Prepared]) -> tuple[dict[str, str], list[tuple[Prepared, str]]]:
         paths, failed = {}, []
@@ -365,12 +389,16 @@ class Ingestor:
                                (p.file_sha256, md_json, date, p.format, p.mime, p.width, p.height, p.duration, t,
                                 *trusted_point(p.metadata), p.asset_id))
                     cat.log(p.asset_id, "updated", path=p.path, file_sha256=p.file_sha256, changed=changed)
+                    # added and shadow spaces re-embed it at the catch-up after this ingest
+                    db.execute("DELETE FROM space_assets WHERE asset_id=?", (p.asset_id,))
                 cat.add_version(p.file_sha256, p.asset_id, p.size, store_paths[p.file_sha256])
                 cat.upsert_path(p.path, p.asset_id, p.file_sha256, p.size, p.mtime_ns)
             vectors.record(lib)
             for p in batch:
                 names = [label_names[i] for i in _label_ids(cat, lib, p.asset_id, vectors.labels)]
                 cat.set_fts(p.asset_id, fts_fields(p.searchable, p.path, names, p.format))
+            if self._vocab is not None:
+                self.report.unknown_terms += self._vocab.record(batch)
             for chunk in vectors.stale_text:
                 db.execute("DELETE FROM vectors WHERE chunk_id=? AND space_id=?", (chunk, text_space.id))
 

@@ -10,9 +10,9 @@ import json
 
 from mediaground.errors import BadMediaError
 from mediaground.media.image import decode_image
-from mediaground.metadata.record import MetadataRecord
 from mediaground.pipeline.embed import BatchVectors
-from mediaground.pipeline.ingest import Progress, text_document
+from mediaground.pipeline.fill import asset_document
+from mediaground.pipeline.ingest import Progress
 
 
 def reindex(lib, progress=None) -> dict[str, int]:
@@ -37,7 +37,7 @@ def reindex(lib, progress=None) -> dict[str, int]:
                     images.append((r["asset_id"], r["kind"], pre(decoded.image)))
                 except (BadMediaError, OSError):
                     counts["failed"] += 1
-            doc = text_document(MetadataRecord.from_dict(json.loads(r["metadata"])).searchable_text())
+            doc = asset_document(json.loads(r["metadata"]))
             if doc:
                 docs.append((r["asset_id"], r["kind"], doc))
         vectors = BatchVectors()

@@ -114,6 +114,8 @@ def search(lib, q: Query) -> list[Result]:
         ranked.append(_image_vector_path(lib, q, pool, kinds, allowed))
     elif q.audio or q.asset:
         ranked.append(_audio_vector_path(lib, q, pool, kinds, allowed))
+    for space in lib.added_spaces():  # e.g. CLIP beside the bundled models: one more vote each
+        ranked.append(_added_space_path(lib, space, q, pool, kinds, allowed))
     ranked.append(_geo_path(lib, q, kinds, allowed))
     if not (q.text or q.image or q.audio or q.asset or q.near or q.bbox) and allowed is not None:
         ranked.append(_listing(lib, kinds, allowed))  # filters alone: list what they admit, newest first
@@ -399,17 +401,61 @@ def _image_vector_path(lib, q: Query, pool, kinds, allowed) -> list[tuple[str, _
     return [(h.asset_id, _Candidate(why=["vector:image"], score=h.score)) for h in hits if h.asset_id != exclude]
 
 
-def embed_image_file(lib, path: str) -> np.ndarray:
+def _added_space_path(lib, space, q: Query, pool, kinds, allowed):
+    """An added space answers the query modalities its model takes; its hits group by asset."""
+    model = lib.model_for(space)
+    exclude, why = None, f"vector:{space.model_id}"
+    if q.text and "text" in model.inputs:
+        vector = model.embed_texts([q.text])[0]
+    elif q.image and "image" in model.inputs:
+        vector = embed_image_file(lib, q.image, model)
+    elif q.audio and "audio" in model.inputs:
+        from mediaground.media.audio import decode_audio
+
+        try:
+            vecs, _ = model.embed_windows(decode_audio(q.audio))
+        except BadMediaError as exc:
+            raise MediagroundError(f"cannot read {q.audio} as audio: {exc}") from exc
+        vector = _mean_unit(vecs)
+    elif q.asset:
+        exclude = lib.resolve(q.asset)
+        rows = lib.catalog.db.execute("SELECT chunk_id FROM vectors WHERE asset_id=? AND space_id=?",
+                                      (exclude, space.id)).fetchall()
+        vecs = [v for v in (lib.index.get(space.id, r[0]) for r in rows) if v is not None]
+        if not vecs:
+            return None
+        vector = _mean_unit(vecs)
+    else:
+        return None
+    by_asset: dict[str, _Candidate] = {}
+    for h in lib.index.search(space.id, vector, pool * 4, kinds=kinds, asset_ids=allowed):
+        if h.asset_id == exclude:
+            continue
+        cand = by_asset.get(h.asset_id)
+        if cand is None:
+            cand = by_asset[h.asset_id] = _Candidate(why=[why], score=h.score, start=h.start, end=h.end)
+        if h.part == "window" and len(cand.moments) < MOMENTS:
+            cand.moments.append({"start": h.start, "end": h.end, "why": why, "similarity": round(h.score, 4)})
+    return list(by_asset.items())[:pool]
+
+
+def _mean_unit(vecs) -> np.ndarray:
+    v = np.mean(np.asarray(vecs, np.float32), axis=0)
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+def embed_image_file(lib, path: str, model=None) -> np.ndarray:
     from mediaground.media.image import decode_image
 
-    pre = lib.image_model.preprocessor
+    model = model or lib.image_model
+    pre = model.preprocessor
     try:
         decoded = decode_image(path, pre.resize_shorter)
     except FileNotFoundError as exc:
         raise MediagroundError(f"no such file: {path}") from exc
     except BadMediaError as exc:
         raise MediagroundError(f"cannot read {path} as an image: {exc}") from exc
-    feats, _ = lib.image_model.run(pre(decoded.image)[None])
+    feats, _ = model.run(pre(decoded.image)[None])
     return feats[0]
 
 
