@@ -20,7 +20,7 @@ import pyexiv2
 import pytest
 from PIL import Image
 
-from conftest import tone, write_wav
+from conftest import make_image, tone, write_wav
 from mediaground import ids
 from mediaground.media.sniff import sniff
 from mediaground.metadata import write as write_mod
@@ -592,3 +592,17 @@ def test_legacy_xmp_segment_is_adopted_not_left_stale(tmp_path):
     assert tags["XMP-dc:Rights"] == "New Rights"  # one packet, the new value
     assert tags["XMP-dc:Source"] == "kept"        # the rest of the old packet survives
     assert b"XMP\x00<x:xmpmeta" not in path.read_bytes()
+
+
+def test_photoshop_iptc_digest_stays_current(tmp_path):
+    """A file whose Photoshop IPTC digest was current keeps it current after our write, so Photoshop
+    and ExifTool keep trusting the IPTC (no "IPTCDigest is not current" warning)."""
+    path = make_image(tmp_path / "ps.jpg", "blue")
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-IPTC:Caption-Abstract=before",
+                    "-IPTCDigest=new", str(path)], check=True)
+    assert "not current" not in subprocess.run(["exiftool", "-warning", str(path)], capture_output=True,
+                                               text=True).stdout
+    write_metadata(path, "jpeg", "image", parse_edits({"caption": "after, by mediaground"}))
+    out = subprocess.run(["exiftool", "-a", "-warning", "-IPTC:Caption-Abstract", str(path)],
+                         capture_output=True, text=True).stdout
+    assert "after, by mediaground" in out and "not current" not in out

@@ -497,8 +497,11 @@ def _legacy_iim(iptc0_latin1: dict[str, Any], iptc: dict[str, Any]) -> None:
 
 def _write_image(data: bytes, fmt: str, edits: Mapping[str, Any]) -> bytes:
     """The file's bytes with `edits` written by exiv2."""
-    legacy = None
+    from mediaground.privacy.segments import iptc_digest_current, refresh_iptc_digest
+
+    legacy, digest_was_current = None, None
     if fmt == "jpeg":
+        digest_was_current = iptc_digest_current(data)
         data, legacy = legacy_xmp_segments(data)
     img = pyexiv2.ImageData(data)
     try:
@@ -526,9 +529,12 @@ def _write_image(data: bytes, fmt: str, edits: Mapping[str, Any]) -> bytes:
         xmp = {k: v for k, v in xmp.items() if v is not None or k in xmp0}
         if xmp:
             img.modify_xmp(xmp)
-        return img.get_bytes()
+        out = img.get_bytes()
     finally:
         img.close()
+    if digest_was_current:  # Photoshop's MD5 of the IPTC block: keep it current, as ExifTool does
+        out, _ = refresh_iptc_digest(out)
+    return out
 
 
 # ---------------------------------------------------------------- audio

@@ -5,7 +5,7 @@ of a short description of the class (so "Egyptian Mau" also says "cat"). On the 
 put the right photo first for 9 of 12 visual queries, against 7 for the name alone and 8 for
 name + description in one string. An image's bridge vector is the probability-weighted sum of its
 top labels' embeddings, so "a cup of coffee" lands near photos labelled espresso. Label
-embeddings are computed once per (image space, text space, BRIDGE_VERSION) and cached.
+embeddings are computed once per (label set, text space, BRIDGE_VERSION) and cached.
 """
 
 from __future__ import annotations
@@ -64,7 +64,12 @@ class LabelBridge:
     def vectors(self) -> np.ndarray:
         with self._lock:
             if self._vectors is None:
-                key = f"{self.image_model.space().id}--{self.text_model.space().id}--v{BRIDGE_VERSION}"
+                # label texts depend on the label names, not on the image model's pixels or weights:
+                # the same classifier at another preprocessing setting reuses them
+                from mediaground.util import sha256_text
+
+                names = sha256_text("\n".join(self.image_model.labels))[:12]
+                key = f"{self.image_model.model_id}-{names}--{self.text_model.space().id}--v{BRIDGE_VERSION}"
                 path = cache_dir() / "labels" / f"{key}.npy"
                 if path.exists():
                     self._vectors = np.load(path)

@@ -40,16 +40,23 @@ def duty_of(role: str, model: Embedder) -> str:
     return "text"
 
 
-def asset_document(metadata: dict) -> str:
-    """The text an asset's text vector embeds, exactly as ingest builds it (place names included)."""
+def searchable_for(metadata: dict) -> dict[str, str]:
+    """The searchable text of a stored record, as ingest builds it (tags + reverse-geocoded place)."""
     from mediaground.metadata.record import MetadataRecord
-    from mediaground.pipeline.ingest import place_with_geo, text_document
+    from mediaground.pipeline.ingest import place_with_geo
 
     searchable = MetadataRecord.from_dict(metadata).searchable_text()
     place = place_with_geo(searchable.get("place", ""), metadata.get("geo_place"))
     if place:
         searchable["place"] = place
-    return text_document(searchable)
+    return searchable
+
+
+def asset_document(metadata: dict) -> str:
+    """The text an asset's text vector embeds, exactly as ingest builds it (place names included)."""
+    from mediaground.pipeline.ingest import text_document
+
+    return text_document(searchable_for(metadata))
 
 
 def pending_assets(lib, space_id: str, duty: str, rebuild: bool = False) -> list:

@@ -163,26 +163,13 @@ def _json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def searchable_for(md: dict[str, Any]) -> dict[str, str]:
-    """The searchable text of a stored record, as ingest builds it (tags + reverse-geocoded place)."""
-    from mediaground.metadata.record import MetadataRecord
-
-    s = MetadataRecord.from_dict(md).searchable_text()
-    geo = md.get("geo_place") or {}
-    names = [n for n in (geo.get("city"), geo.get("region"), geo.get("country")) if n]
-    known = s.get("place", "")
-    extra = [n for n in names if n.lower() not in known.lower()]
-    if extra:
-        s["place"] = ", ".join(filter(None, [known, *extra]))
-    return s
-
-
 def renormalize_catalog(lib: "Library", vocab: Vocabulary) -> dict[str, int]:
     """Apply `vocab` to every asset in the catalog (after `taxonomy import` or accepted suggestions):
     records, full text and metadata text vectors follow; unknown_terms is rebuilt. Files are not
     touched. Returns {"assets", "changed", "reembedded", "unknown_terms"}."""
     from mediaground.catalog.db import now
     from mediaground.pipeline.embed import BatchVectors, text_sha
+    from mediaground.pipeline.fill import searchable_for
     from mediaground.pipeline.ingest import text_document
 
     cat = lib.catalog
@@ -223,6 +210,10 @@ def renormalize_catalog(lib: "Library", vocab: Vocabulary) -> dict[str, int]:
         db.execute("DELETE FROM unknown_terms")
         db.executemany("INSERT OR IGNORE INTO unknown_terms(asset_id, field, term, seen_at) VALUES (?,?,?,?)",
                        [(a, f, term, t) for a, f, term in unknown_rows])
+        # added and shadow spaces that embed text re-embed these assets at the catch-up below
+        db.executemany("DELETE FROM space_assets WHERE asset_id=?", [(r["asset_id"],) for r, _ in changed])
+    if changed:
+        lib.catch_up()
     return {"assets": len(rows), "changed": len(changed), "reembedded": len(docs), "unknown_terms": len(unknown_rows)}
 
 
@@ -249,4 +240,4 @@ def unknown_terms_report(lib: "Library", examples: int = 3) -> list[dict[str, An
     return out
 
 
-__all__ += ["searchable_for", "VocabularyError"]
+__all__ += ["VocabularyError"]
