@@ -257,3 +257,32 @@ def test_tiny_clip_and_clap_as_added_spaces_through_the_library(lib, tmp_path):
     registry._instances.clear()
     with pytest.raises(MediagroundError, match="no longer matches"):
         Library.open(lib.root).search("red")
+
+
+def test_a_new_library_keeps_the_model_options_it_was_created_with(tmp_path):
+    media = tmp_path / "m"
+    media.mkdir()
+    make_image(media / "a.png", "red")
+    lib = Library.create(tmp_path / "lib", text_model="fake-text", image_model=GRID2, audio_model="fake-audio")
+    lib.ingest([media], workers=0)
+    lib.close()
+    lib = Library.open(tmp_path / "lib")
+    assert lib.image_model.dim == 12 and lib.space_row(lib.image_space.id)["spec"] == GRID2
+    lib.close()
+
+
+def test_an_image_text_model_can_replace_the_image_role(lib, tmp_path):
+    """The deprecation path doctor suggests: `migrate --to NEW --role image`, then activate. The
+    new image model reads text too, so text queries reach images through it; labels stay."""
+    report = migration.migrate(lib, "fake-joint", role="image")
+    assert report["role"] == "image" and report["replaces"] == lib.image_space.id
+    assert report["agreement"] is None and report["query_mode"] == "example"
+    migration.activate(lib, "image")
+    results = lib.search("something purple", limit=3)
+    assert results[0].path.split("/")[-1].startswith("purple")
+    assert "vector:fake-joint" in results[0].why
+    assert lib.show(results[0].asset_id)["labels"]  # the old space's labels are kept as words
+    new = make_image(tmp_path / "media" / "later.png", "orange", seed=3)
+    lib.ingest([new], workers=0)  # a model without labels in the image role: no bridge, no crash
+    found = [r for r in lib.search("orange", limit=5) if r.path.endswith("later.png")]
+    assert found and "vector:fake-joint" in found[0].why

@@ -108,7 +108,7 @@ def test_doctor_warns_on_deprecated_model(indexed, tmp_path, monkeypatch):
     w = warnings[0]
     assert w.space_id == indexed.image_space.id
     assert "deprecated" in w.message and "2024-01-01" in w.message and "shadow" in w.message
-    assert w.fix.startswith("mediaground migrate --to clip-vit-b-32 ")
+    assert w.fix.startswith("mediaground migrate --to clip-vit-b-32 --role image ")
     assert "mediaground spaces activate image" in w.fix
     assert not [p for p in problems if p.level == "error"]
     assert _by_role(indexed)["image"]["deprecated_on"] == "2024-01-01"

@@ -19,7 +19,7 @@ from mediaground.errors import AssetNotFoundError, LibraryNotFoundError, Mediagr
 from mediaground.index.lance import LanceIndex
 from mediaground.models.base import Embedder, ImageEmbedder, Space
 from mediaground.models.bridge import LabelBridge
-from mediaground.models.registry import canonical_id, get_model
+from mediaground.models.registry import canonical_spec, get_model
 from mediaground.store.content import ContentStore
 
 DEFAULT_TEXT_MODEL = "minilm-l6-v2"
@@ -42,7 +42,7 @@ class Library:
         root = Path(root).expanduser().resolve()
         if (root / "catalog.sqlite").exists():
             raise FileExistsError(f"a library already exists at {root}")
-        text_id, image_id, audio_id = canonical_id(text_model), canonical_id(image_model), canonical_id(audio_model)
+        text_id, image_id, audio_id = canonical_spec(text_model), canonical_spec(image_model), canonical_spec(audio_model)
         if link not in {"copy", "hardlink"}:
             raise ValueError("link must be 'copy' or 'hardlink'")
         root.mkdir(parents=True, exist_ok=True)

@@ -158,7 +158,7 @@ def _check_deprecation(space: dict[str, Any], today: date | str | None) -> list[
         + (f"; its replacement is {replacement}" if replacement else "")
         + ". Its vectors stay valid until then. Stage the move: migrate builds the new space in shadow "
           "and writes a drift report; search keeps using this space until you activate the new one",
-        f"mediaground migrate --to {target}   then   mediaground spaces activate {space['role']} "
+        f"mediaground migrate --to {target} --role {space['role']}   then   mediaground spaces activate {space['role']} "
         f"(`mediaground spaces rollback {space['role']}` undoes it)")]
 
 

@@ -5,7 +5,7 @@ reciprocal rank, each result saying which paths found it and why.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -114,8 +114,15 @@ def search(lib, q: Query) -> list[Result]:
         ranked.append(_image_vector_path(lib, q, pool, kinds, allowed))
     elif q.audio or q.asset:
         ranked.append(_audio_vector_path(lib, q, pool, kinds, allowed))
-    for space in lib.added_spaces():  # e.g. CLIP beside the bundled models: one more vote each
+    added = lib.added_spaces()
+    for space in added:  # e.g. CLIP beside the bundled models: one more vote each
         ranked.append(_added_space_path(lib, space, q, pool, kinds, allowed))
+    if q.text:  # a primary image/audio model that also reads text (e.g. CLIP in the image role)
+        skip = {lib.text_space.id} | {s.id for s in added}
+        for space in lib.spaces_in_use():
+            if space.id not in skip and "text" in lib.model_for(space).inputs:
+                words_only = replace(q, image=None, audio=None, asset=None)
+                ranked.append(_added_space_path(lib, space, words_only, pool, kinds, allowed))
     ranked.append(_geo_path(lib, q, kinds, allowed))
     if not (q.text or q.image or q.audio or q.asset or q.near or q.bbox) and allowed is not None:
         ranked.append(_listing(lib, kinds, allowed))  # filters alone: list what they admit, newest first
