@@ -4,6 +4,7 @@ spaces searched and fused, and `reindex --space` reproducing the same vectors fr
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 
@@ -286,3 +287,23 @@ def test_an_image_text_model_can_replace_the_image_role(lib, tmp_path):
     lib.ingest([new], workers=0)  # a model without labels in the image role: no bridge, no crash
     found = [r for r in lib.search("orange", limit=5) if r.path.endswith("later.png")]
     assert found and "vector:fake-joint" in found[0].why
+
+
+def test_detached_migration_runs_in_the_background(lib):
+    import time
+
+    out = CliRunner().invoke(main, ["migrate", "--to", GRID2, "--detach", "--json", "--library", str(lib.root)])
+    assert out.exit_code == 0, out.output
+    info = json.loads(out.output)
+    assert info["spec"] == GRID2 and info["log"].startswith(str(lib.root / "migrations"))
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        reports = list((lib.root / "migrations").glob("fake-image-*.json"))
+        if reports:
+            break
+        time.sleep(0.2)
+    assert reports, open(info["log"]).read()
+    report = json.loads(reports[0].read_text())
+    assert report["coverage"]["missing"] == 0 and report["spec"] == GRID2
+    os.waitpid(info["pid"], 0)  # our child: reap it
+    assert "overlap@10" in open(info["log"]).read()

@@ -367,12 +367,18 @@ def spaces_finish(library_path):
 @click.option("--role", help="The role the new space serves (default: the role of the same model, else by modality).")
 @click.option("--queries", "queries_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Text queries for the drift report, one per line (default: from the library's own words).")
+@click.option("--detach", is_flag=True,
+              help="Run in the background; the log and the drift report land in LIBRARY/migrations/.")
 @library_option
 @json_option
-def migrate(spec, role, queries_file, library_path, as_json):
-    """Build a new space in shadow from the stored originals (resumable), then report the drift."""
+def migrate(spec, role, queries_file, detach, library_path, as_json):
+    """Build a new space in shadow from the stored originals (resumable), then report the drift.
+    Search keeps using the active space meanwhile; `spaces` shows the shadow's coverage grow."""
     from mediaground.migration import migrate as run_migrate
 
+    if detach:
+        _detach_migration(spec, role, queries_file, library_path, as_json)
+        return
     queries = None
     if queries_file:
         queries = [q.strip() for q in queries_file.read_text(encoding="utf-8").splitlines() if q.strip()]
@@ -385,6 +391,39 @@ def migrate(spec, role, queries_file, library_path, as_json):
             _echo_json(report)
             return
         click.echo(format_drift(report))
+
+
+def _detach_migration(spec, role, queries_file, library_path, as_json) -> None:
+    """Start `mediaground migrate` again as a background process in its own session (so closing the
+    terminal does not stop it); it resumes where any earlier run stopped."""
+    import subprocess
+    import time
+
+    with _open(library_path) as lib:  # fail now, not in the background, on a bad library or spec
+        from mediaground.models.registry import canonical_spec
+
+        try:
+            spec = canonical_spec(spec)
+        except MediagroundError as exc:
+            raise click.ClickException(str(exc)) from exc
+        root = lib.root
+    log = root / "migrations" / f"migrate-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    args = [sys.executable, "-c", "from mediaground.cli import main; main()", "migrate", "--to", spec,
+            "--library", str(root)]
+    if role:
+        args += ["--role", role]
+    if queries_file:
+        args += ["--queries", str(Path(queries_file).resolve())]
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    info = {"pid": proc.pid, "log": str(log), "spec": spec}
+    if as_json:
+        _echo_json(info)
+    else:
+        click.echo(f"migrating to {spec} in the background (pid {proc.pid}); log: {log}\n"
+                   f"progress: mediaground spaces --library {root}   (the shadow's coverage)")
 
 
 def format_drift(report) -> str:
