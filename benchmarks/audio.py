@@ -22,7 +22,7 @@ alternately in the same process on the same files:
 
 Each round runs ingest (default workers), whisper alone, ingest (workers=0). Every ingest round is
 instrumented by wrappers patched in by this script only (never in src/): wall time of
-probe_audio, the streamed decode, WhisperTinyEn.transcribe, WhisperTinyEn.embed_windows, the MiniLM
+probe_audio, the streamed decode, Whisper.transcribe, Whisper.embed_windows, the MiniLM
 text embeddings of the transcript segments, the index/catalog writes and the rest, so the gap
 to whisper-alone can be attributed. The wrappers cost a few function calls per file.
 
@@ -311,7 +311,7 @@ class Probe:
         import mediaground.pipeline.ingest as ingest_mod
         from mediaground.index.lance import LanceIndex
         from mediaground.models.base import Embedder
-        from mediaground.models.whisper import WhisperTinyEn
+        from mediaground.models.whisper import Whisper
         from mediaground.pipeline.embed import BatchVectors
 
         def count_transcript(tr) -> None:
@@ -324,8 +324,8 @@ class Probe:
         self.wrap(ingest_mod.Ingestor, "_flush", "_flush")
         self.wrap(audio_mod, "probe_and_keep", "probe_and_keep (decode: duration, levels; short files kept)")
         self.wrap_iter(audio_mod, "stream_audio", "stream_audio (decode pass 2: 300 s blocks)")
-        self.wrap(WhisperTinyEn, "transcribe", "transcribe (faster-whisper)", count_transcript)
-        self.wrap(WhisperTinyEn, "embed_windows", "embed_windows (acoustic windows)", count_windows)
+        self.wrap(Whisper, "transcribe", "transcribe (faster-whisper)", count_transcript)
+        self.wrap(Whisper, "embed_windows", "embed_windows (acoustic windows)", count_windows)
         self.wrap(Embedder, "embed_texts",
                   lambda args: "text embeddings of segments (MiniLM)" if self._in_audio
                   else "text embeddings of metadata (MiniLM)")

@@ -115,10 +115,11 @@ def drift_report(lib, new_id: str, queries: list[str] | None = None, k: int = K)
     old_id = new["replaces"]
     new_model = lib.model_for(new_id)
     duty = duty_of(new["role"], new_model)
+    loaded = {sid: _Vectors(lib, sid) for sid in filter(None, (new_id, old_id))}  # each read once
     report: dict[str, Any] = {
         "space": new_id, "spec": new["spec"], "role": new["role"], "replaces": old_id, "at": now(),
         "coverage": _coverage(lib, new_id, duty),
-        "norms": {"new": _norms(lib, new_id)},
+        "norms": {"new": _norms(loaded[new_id])},
         "failures": [dict(r) for r in lib.catalog.db.execute(
             "SELECT asset_id, error FROM space_assets WHERE space_id=? AND error IS NOT NULL ORDER BY asset_id",
             (new_id,))],
@@ -127,8 +128,8 @@ def drift_report(lib, new_id: str, queries: list[str] | None = None, k: int = K)
         report["queries"], report["overlap"] = [], None
         return report
     old_model = lib.model_for(old_id)
-    report["norms"]["old"] = _norms(lib, old_id)
-    report["agreement"] = _agreement(lib, old_id, new_id)
+    report["norms"]["old"] = _norms(loaded[old_id])
+    report["agreement"] = _agreement(loaded[old_id], loaded[new_id])
     if "text" in old_model.inputs and "text" in new_model.inputs:
         mode = "text"
         queries = queries or generated_queries(lib)
@@ -141,8 +142,8 @@ def drift_report(lib, new_id: str, queries: list[str] | None = None, k: int = K)
         mode = "example"
         rows = []
         for asset_id in _example_assets(lib, old_id, new_id):
-            a = _top_assets(lib, old_id, _asset_vector(lib, old_id, asset_id), k + 1, exclude=asset_id)[:k]
-            b = _top_assets(lib, new_id, _asset_vector(lib, new_id, asset_id), k + 1, exclude=asset_id)[:k]
+            a = _top_assets(lib, old_id, loaded[old_id].asset_vector(asset_id), k + 1, exclude=asset_id)[:k]
+            b = _top_assets(lib, new_id, loaded[new_id].asset_vector(asset_id), k + 1, exclude=asset_id)[:k]
             rows.append(_overlap_row(lib, f"like {_name(lib, asset_id)}", a, b, k))
     overlaps = [r["overlap"] for r in rows]
     report["query_mode"] = mode
@@ -211,16 +212,23 @@ def _example_assets(lib, old_id: str, new_id: str, n: int = MAX_QUERIES) -> list
     return rows[::step][:n]
 
 
-def _asset_vector(lib, space_id: str, asset_id: str) -> np.ndarray:
-    chunks = [r[0] for r in lib.catalog.db.execute(
-        "SELECT chunk_id FROM vectors WHERE space_id=? AND asset_id=? ORDER BY chunk_id", (space_id, asset_id))]
-    vecs = [v for v in (lib.index.get(space_id, c) for c in chunks) if v is not None]
-    v = np.mean(vecs, axis=0)
-    return v / max(float(np.linalg.norm(v)), 1e-12)
+class _Vectors:
+    """A space's vectors, read once for the report (a library of millions of vectors would want
+    sampling here; the libraries this was measured on hold thousands)."""
+
+    def __init__(self, lib, space_id: str) -> None:
+        self.chunks, assets, self.matrix = lib.index.vectors(space_id)
+        self.by_asset: dict[str, list[int]] = {}
+        for i, a in enumerate(assets):
+            self.by_asset.setdefault(a, []).append(i)
+
+    def asset_vector(self, asset_id: str) -> np.ndarray:
+        v = self.matrix[self.by_asset[asset_id]].mean(axis=0)
+        return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
-def _norms(lib, space_id: str) -> dict[str, Any]:
-    _, _, vecs = lib.index.vectors(space_id)
+def _norms(vectors: _Vectors) -> dict[str, Any]:
+    vecs = vectors.matrix
     if not len(vecs):
         return {"vectors": 0}
     norms = np.linalg.norm(vecs, axis=1)
@@ -229,15 +237,14 @@ def _norms(lib, space_id: str) -> dict[str, Any]:
             "max": round(float(norms.max()), 6), "non_finite": int((~np.isfinite(vecs)).any(axis=1).sum())}
 
 
-def _agreement(lib, old_id: str, new_id: str) -> dict[str, Any] | None:
+def _agreement(old: _Vectors, new: _Vectors) -> dict[str, Any] | None:
     """Cosine between the old and new vector of the same chunk, when the two spaces share a
     dimension (e.g. one model at two preprocessor settings); None when they cannot be compared."""
-    ids_a, _, va = lib.index.vectors(old_id)
-    ids_b, _, vb = lib.index.vectors(new_id)
+    va, vb = old.matrix, new.matrix
     if not len(va) or not len(vb) or va.shape[1] != vb.shape[1]:
         return None
-    where = {c: i for i, c in enumerate(ids_b)}
-    pairs = [(i, where[c]) for i, c in enumerate(ids_a) if c in where]
+    where = {c: i for i, c in enumerate(new.chunks)}
+    pairs = [(i, where[c]) for i, c in enumerate(old.chunks) if c in where]
     if not pairs:
         return None
     a = va[[i for i, _ in pairs]]

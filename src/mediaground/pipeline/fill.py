@@ -16,6 +16,7 @@ and an added space embeds what its model takes (images first, then audio, else t
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -94,54 +95,81 @@ def fill_space(lib, space_id: str, progress: Callable | None = None, rebuild: bo
     rows = pending_assets(lib, space_id, duty)
     size = batch_size or getattr(model, "batch_size", 32) or 32
     counts = {"assets": 0, "vectors": 0, "failed": 0}
-    embed = {"text": _text_batch, "image": _image_batch, "audio": _audio_batch}[duty]
-    for start in range(0, len(rows), size):
-        batch = rows[start:start + size]
-        vectors, labels, errors = embed(lib, model, batch)
-        ids = [r["asset_id"] for r in batch]
-        fresh = {v.chunk_id for v, _ in vectors}
-        stale = [c for (c,) in lib.catalog.db.execute(
-            f"SELECT chunk_id FROM vectors WHERE space_id=? AND asset_id IN ({','.join('?' * len(ids))})",
-            (space_id, *ids)) if c not in fresh]  # e.g. text an updated asset no longer has
-        lib.index.upsert(space_id, row["dim"], [v for v, _ in vectors])
-        lib.index.delete(space_id, stale)
-        per_asset: dict[str, int] = {}
-        with lib.catalog.transaction() as db:
-            db.executemany("DELETE FROM vectors WHERE space_id=? AND chunk_id=?", [(space_id, c) for c in stale])
-            for vec, source in vectors:
-                lib.catalog.record_vector(vec.chunk_id, space_id, vec.asset_id, vec.part, vec.runtime, source,
-                                          vec.start, vec.end)
-                per_asset[vec.asset_id] = per_asset.get(vec.asset_id, 0) + 1
-            for asset_id, top in labels.items():
-                lib.catalog.set_labels(asset_id, space_id, top)
-            for r in batch:
-                a = r["asset_id"]
-                db.execute("INSERT OR REPLACE INTO space_assets(space_id, asset_id, vectors, error, at)"
-                           " VALUES (?,?,?,?,?)", (space_id, a, per_asset.get(a, 0), errors.get(a), now()))
-        counts["assets"] += len(batch)
-        counts["vectors"] += len(vectors)
-        counts["failed"] += len(errors)
-        if progress:
-            progress(Progress(len(rows), min(start + size, len(rows)), batch[-1]["asset_id"], "embedded"))
+    batches = [rows[i:i + size] for i in range(0, len(rows), size)]
+    # images: the next batch decodes (two threads; PIL releases the GIL) while the model runs
+    with ThreadPoolExecutor(1) as ahead, ThreadPoolExecutor(2) as decoders:
+        if duty == "image":
+            decoded = _prefetch(ahead, batches, lambda b: _decode_images(lib, model, b, decoders))
+            results = (_image_batch(model, lib, *d) for d in decoded)
+        else:
+            embed = {"text": _text_batch, "audio": _audio_batch}[duty]
+            results = (embed(lib, model, b) for b in batches)
+        for batch, (vectors, labels, errors) in zip(batches, results):
+            _write_batch(lib, row, space_id, batch, vectors, labels, errors, counts)
+            if progress:
+                progress(Progress(len(rows), counts["assets"], batch[-1]["asset_id"], "embedded"))
     if rows:
         lib.index.optimize(space_id)
     return counts
 
 
+def _prefetch(pool, batches, load):
+    """Yield load(batch) for each batch in order, the next one already loading in `pool`."""
+    future = pool.submit(load, batches[0]) if batches else None
+    for i in range(len(batches)):
+        current = future.result()
+        future = pool.submit(load, batches[i + 1]) if i + 1 < len(batches) else None
+        yield current
+
+
+def _write_batch(lib, row, space_id, batch, vectors, labels, errors, counts) -> None:
+    """Index first, then one catalog transaction records the vectors and marks the assets done."""
+    ids = [r["asset_id"] for r in batch]
+    fresh = {v.chunk_id for v, _ in vectors}
+    stale = [c for (c,) in lib.catalog.db.execute(
+        f"SELECT chunk_id FROM vectors WHERE space_id=? AND asset_id IN ({','.join('?' * len(ids))})",
+        (space_id, *ids)) if c not in fresh]  # e.g. text an updated asset no longer has
+    lib.index.upsert(space_id, row["dim"], [v for v, _ in vectors])
+    lib.index.delete(space_id, stale)
+    per_asset: dict[str, int] = {}
+    with lib.catalog.transaction() as db:
+        db.executemany("DELETE FROM vectors WHERE space_id=? AND chunk_id=?", [(space_id, c) for c in stale])
+        for vec, source in vectors:
+            lib.catalog.record_vector(vec.chunk_id, space_id, vec.asset_id, vec.part, vec.runtime, source,
+                                      vec.start, vec.end)
+            per_asset[vec.asset_id] = per_asset.get(vec.asset_id, 0) + 1
+        for asset_id, top in labels.items():
+            lib.catalog.set_labels(asset_id, space_id, top)
+        for r in batch:
+            a = r["asset_id"]
+            db.execute("INSERT OR REPLACE INTO space_assets(space_id, asset_id, vectors, error, at)"
+                       " VALUES (?,?,?,?,?)", (space_id, a, per_asset.get(a, 0), errors.get(a), now()))
+    counts["assets"] += len(batch)
+    counts["vectors"] += len(vectors)
+    counts["failed"] += len(errors)
+
+
 Embedded = tuple[list[tuple[VectorRow, str]], dict[str, list[tuple[str, float]]], dict[str, str]]
 
 
-def _image_batch(lib, model, batch) -> Embedded:
+def _decode_images(lib, model, batch, pool) -> tuple[list, dict[str, str]]:
+    """Stored originals → preprocessed pixels, decoded in `pool`; failures by asset."""
     from mediaground.media.image import decode_image
 
     pre = model.preprocessor
-    items, errors = [], {}
-    for r in batch:
+
+    def one(r):
         try:
             decoded = decode_image(str(lib.store.path(r["current_sha256"])), pre.resize_shorter)
-            items.append((r["asset_id"], r["kind"], pre(decoded.image)))
+            return (r["asset_id"], r["kind"], pre(decoded.image)), None
         except (BadMediaError, OSError) as exc:
-            errors[r["asset_id"]] = f"{type(exc).__name__}: {exc}"
+            return None, (r["asset_id"], f"{type(exc).__name__}: {exc}")
+
+    results = list(pool.map(one, batch))
+    return [item for item, _ in results if item], dict(err for _, err in results if err)
+
+
+def _image_batch(model, lib, items, errors) -> Embedded:
     if not items:
         return [], {}, errors
     feats, probs = model.run(np.stack([p for _, _, p in items]))
