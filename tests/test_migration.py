@@ -307,3 +307,55 @@ def test_detached_migration_runs_in_the_background(lib):
     assert report["coverage"]["missing"] == 0 and report["spec"] == GRID2
     os.waitpid(info["pid"], 0)  # our child: reap it
     assert "overlap@10" in open(info["log"]).read()
+
+
+def test_kill_9_mid_migration_keeps_the_active_space_serving_and_resumes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    media = tmp_path / "media"
+    media.mkdir()
+    for i in range(40):
+        make_image(media / f"img{i:02}.jpg", list(COLOURS)[i % len(COLOURS)], seed=i)
+    lib = Library.create(tmp_path / "lib", text_model="fake-text", image_model="fake-image",
+                         audio_model="fake-audio")
+    lib.ingest([media], workers=0)
+    query = media / "img03.jpg"
+    before = _image_results(lib, query)
+    lib.close()
+
+    env = {**os.environ, "MEDIAGROUND_FAKE_DELAY": "0.15"}
+    code = ("import sys; from mediaground import migration; from mediaground.library import Library;"
+            "migration.migrate(Library.open(sys.argv[1]), sys.argv[2])")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "lib"), GRID2], env=env)
+    done, deadline = 0, time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            con = sqlite3.connect(tmp_path / "lib" / "catalog.sqlite", timeout=1)
+            done = con.execute("SELECT COUNT(*) FROM space_assets").fetchone()[0]
+            con.close()
+        except sqlite3.OperationalError:
+            done = 0
+        if done >= 8:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the migration finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    lib = Library.open(tmp_path / "lib")
+    assert _image_results(lib, query) == before  # the active space serves as if nothing happened
+    shadow = lib.catalog.db.execute("SELECT space_id FROM spaces WHERE status='shadow'").fetchone()[0]
+    recorded = {r[0] for r in lib.catalog.db.execute("SELECT chunk_id FROM vectors WHERE space_id=?", (shadow,))}
+    assert 8 <= len(recorded) < 40 and recorded <= lib.index.chunk_ids(shadow)
+    with pytest.raises(MediagroundError, match="still lacks"):
+        migration.activate(lib, shadow)
+    report = migration.migrate(lib, GRID2)  # resumes
+    assert report["space"] == shadow and report["filled"]["assets"] == 40 - len(recorded)
+    recorded = {r[0] for r in lib.catalog.db.execute("SELECT chunk_id FROM vectors WHERE space_id=?", (shadow,))}
+    assert len(recorded) == 40 and lib.index.chunk_ids(shadow) == recorded and lib.index.count(shadow) == 40
+    migration.activate(lib, shadow)
+    assert _image_results(lib, query)[0][0] == before[0][0]
+    lib.close()
