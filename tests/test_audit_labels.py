@@ -176,6 +176,7 @@ def test_fix_dry_run_writes_nothing_then_fix_writes_preferred_labels(labelled):
     assert _list(et["XMP-dc:Subject"]) == ["Brand logo", "Red", "Product photo"]
     et = _exiftool(files["resync.jpg"], "-IPTC:Keywords", "-XMP-dc:Subject")
     assert _list(et["IPTC:Keywords"]) == ["Red", "Colour"] and _list(et["XMP-dc:Subject"]) == ["Red", "Colour"]
+    assert len(lib.show(ids["resync.jpg"])["versions"]) == 2  # one forced write, not two
     et = _exiftool(files["chill.wav"])
     assert et.get("ID3v2_4:Genre") == "Ambient", et
     # same assets (the essence did not change), files untouched where nothing was wrong

@@ -240,10 +240,11 @@ class Library:
                                   has_gps=has_gps, limit=limit))
 
     def edit_metadata(self, ref: str, pairs: dict[str, str] | None = None, *, edits: dict[str, Any] | None = None,
-                      dry_run: bool = False) -> dict[str, Any]:
+                      dry_run: bool = False, force: bool = False) -> dict[str, Any]:
         """Write tags to an asset's current file (atomic, verified), then re-ingest it: the asset ID
         stays, the new file becomes a new version, the stored original is never touched.
-        `pairs` are strings as typed (`{"gps": "36.77,-6.35"}`); `edits` are already parsed."""
+        `pairs` are strings as typed (`{"gps": "36.77,-6.35"}`); `edits` are already parsed;
+        `force` rewrites fields whose merged value is already right (see write_metadata)."""
         from mediaground.metadata.write import parse_edits, plan, write_metadata
 
         edits = edits if edits is not None else parse_edits(pairs or {})
@@ -257,7 +258,7 @@ class Library:
             changes = plan(path, row["format"], row["kind"], edits)
         else:
             with self.writing():
-                changes = write_metadata(path, row["format"], row["kind"], edits)
+                changes = write_metadata(path, row["format"], row["kind"], edits, force=force)
             if changes:
                 self.ingest([path], workers=0)
                 if self.resolve(path) != asset_id:  # write_metadata checks the essence; belt and braces

@@ -27,8 +27,8 @@ ID3 comments are free text, not labels: they are not checked.
 `Library.edit_metadata` (atomic, verified, re-ingested): terms the vocabulary knows become their
 preferred labels, unknown terms are kept (dropping them would lose a person's data), duplicates
 go. IPTC and XMP then hold the same list. When the merged keywords are already canonical but the
-standards still disagree, the metadata layer sees nothing to change, so the fix writes twice
-(first a list that differs, then the canonical one), each write verified. A file whose keywords
+standards still disagree (the merged reading hides it), the fix forces the write (verified). A
+file whose keywords
 are right but whose catalog record is stale is re-indexed. Formats that cannot be written (GIF,
 HEIC, video) are reported, the rest go on.
 """
@@ -52,7 +52,6 @@ __all__ = ["audit_labels", "fix_labels", "read_keyword_tags", "LABEL_KINDS"]
 SEVERITY = {"iptc-xmp-mismatch": 0.7, "alt-label-used": 0.6, "jsonld-mismatch": 0.55, "not-in-vocabulary": 0.5,
             "genre-not-in-vocabulary": 0.45, "filename-disagrees": 0.35}
 LABEL_KINDS = tuple(SEVERITY)
-_RESYNC_MARKER = "mediaground-resync"
 
 
 # ---------------------------------------------------------------- reading the tags one by one
@@ -320,14 +319,6 @@ def _tag(report: Report, asset_id: str, std: str) -> list[str] | None:
 
 
 def _resync(lib: "Library", asset_id: str, keywords: list[str]) -> None:
-    """The merged keywords are already right but IPTC and XMP disagree: `write_metadata` skips a
-    write that changes nothing it can read, so write a different list first, then the right one
-    (both verified); each tag then holds exactly `keywords`."""
-    if len(keywords) > 1:
-        first = keywords[:-1]
-    elif keywords[0].swapcase() != keywords[0]:
-        first = [keywords[0].swapcase()]
-    else:
-        first = keywords + [_RESYNC_MARKER]
-    lib.edit_metadata(asset_id, edits={"keywords": first})
-    lib.edit_metadata(asset_id, edits={"keywords": list(keywords)})
+    """The merged keywords are already right but IPTC and XMP disagree: rewrite them anyway
+    (forced, verified), so each tag holds exactly `keywords`."""
+    lib.edit_metadata(asset_id, edits={"keywords": list(keywords)}, force=True)

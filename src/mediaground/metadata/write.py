@@ -688,8 +688,10 @@ def _essence(path: str | os.PathLike[str], fmt: str, what: str) -> str:
 
 
 def write_metadata(path: str | os.PathLike[str], fmt: str | None, kind: str | None,
-                   edits: Mapping[str, Any]) -> list[Change]:
+                   edits: Mapping[str, Any], force: bool = False) -> list[Change]:
     """Apply `edits` (from parse_edits) to the file at `path`; returns the changes made ([] = already so).
+    `force` writes even when the merged reading already agrees, to bring every standard in line
+    (e.g. IPTC keywords that differ from XMP dc:subject, which the merged record hides).
 
     The original is never opened for writing: a verified temp copy replaces it atomically, or
     nothing happens and MetadataWriteError says why. Symlinks are followed (the target is replaced).
@@ -703,6 +705,8 @@ def write_metadata(path: str | os.PathLike[str], fmt: str | None, kind: str | No
         raise MetadataWriteError(f"{os.fspath(path)} is read-only; not writing tags to it")
     before_rec = read_metadata(target, fmt, kind)
     changes = _diff(before_rec, edits)
+    if not changes and force:
+        changes = [Change(name, value, value) for name, value in edits.items()]
     if not changes:
         return []
     essence = _essence(target, fmt, os.fspath(path))
