@@ -477,6 +477,26 @@ def audit() -> None:
     """Reports that find what breaks retrieval (table, --json, or a standalone --html report)."""
 
 
+def write_report_html(lib, report, html_path: Path | None) -> None:
+    """The standalone HTML rendering of an audit report, with the library's thumbnails."""
+    if html_path:
+        import mediaground.audit as audits
+        from mediaground.util import atomic_write_bytes
+
+        atomic_write_bytes(html_path, report.to_html(audits.library_thumbnails(lib)).encode("utf-8"))
+
+
+def echo_report(lib, report, as_json: bool, html_path: Path | None) -> None:
+    """Every audit's three renderings: a table (or --json) on stdout, and --html to a file."""
+    write_report_html(lib, report, html_path)
+    if as_json:
+        click.echo(report.to_json_text())
+    else:
+        click.echo(report.to_table())
+        if html_path:
+            click.echo(f"report written to {html_path}")
+
+
 def _audit_command(name: str, run_name: str, doc: str):
     @audit.command(name, help=doc)
     @library_option
@@ -485,18 +505,9 @@ def _audit_command(name: str, run_name: str, doc: str):
                   help="Also write a standalone HTML report with thumbnails.")
     def command(library_path, as_json, html_path):
         import mediaground.audit as audits
-        from mediaground.util import atomic_write_bytes
 
         with _open(library_path) as lib:
-            report = getattr(audits, run_name)(lib)
-            if html_path:
-                atomic_write_bytes(html_path, report.to_html(audits.library_thumbnails(lib)).encode("utf-8"))
-            if as_json:
-                click.echo(report.to_json_text())
-            else:
-                click.echo(report.to_table())
-                if html_path:
-                    click.echo(f"report written to {html_path}")
+            echo_report(lib, getattr(audits, run_name)(lib), as_json, html_path)
     return command
 
 
@@ -516,24 +527,19 @@ def audit_labels_command(library_path, as_json, html_path, fix, dry_run):
     """Keywords, genres and file names against the vocabulary (LIBRARY/taxonomy.yaml) and each other:
     IPTC vs XMP, alternative labels, unknown terms, JSON-LD vs file. Nothing is written without --fix."""
     import mediaground.audit as audits
-    from mediaground.util import atomic_write_bytes
 
     if dry_run and not fix:
         raise click.UsageError("--dry-run goes with --fix (without --fix nothing is written anyway)")
     with _open(library_path) as lib:
         report = audits.audit_labels(lib)
         plan = audits.fix_labels(lib, report, dry_run=dry_run) if fix else None
-        if html_path:
-            atomic_write_bytes(html_path, report.to_html(audits.library_thumbnails(lib)).encode("utf-8"))
-        if as_json:
-            out = report.to_json()
-            if plan is not None:
-                out["fix"] = {"dry_run": dry_run, "assets": plan}
-            _echo_json(out)
+        if as_json and plan is not None:
+            write_report_html(lib, report, html_path)
+            _echo_json({**report.to_json(), "fix": {"dry_run": dry_run, "assets": plan}})
             return
-        click.echo(report.to_table())
-        if html_path:
-            click.echo(f"report written to {html_path}")
+        echo_report(lib, report, as_json, html_path)
+        if as_json:
+            return
         for entry in plan or []:
             verb = {"write": "would write" if dry_run else "wrote", "resync": "would resync" if dry_run else "resynced",
                     "reindex": "would re-index" if dry_run else "re-indexed", "none": "nothing to write for"}[entry["action"]]

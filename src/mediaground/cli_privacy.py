@@ -31,18 +31,11 @@ def register(main: click.Group) -> None:
         """Personal data that should not leave the building: serials, owners, software history, GPS on
         private assets, e-mails/phones/IDs in text, OCR text and faces."""
         import mediaground.audit as audits
-        from mediaground.util import atomic_write_bytes
+        from mediaground.cli import echo_report
 
         with _open(library_path) as lib:
             report = audits.audit_pii(lib, ocr=ocr, faces=faces)
-            if html_path:
-                atomic_write_bytes(html_path, report.to_html(audits.library_thumbnails(lib)).encode("utf-8"))
-            if as_json:
-                click.echo(report.to_json_text())
-            else:
-                click.echo(report.to_table())
-                if html_path:
-                    click.echo(f"report written to {html_path}")
+            echo_report(lib, report, as_json, html_path)
             if report.summary.get("ocr", {}).get("status") == "ocr-unavailable" and not as_json:
                 click.echo(f"warning: OCR unavailable: {report.summary['ocr'].get('reason')}", err=True)
 

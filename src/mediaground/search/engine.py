@@ -316,9 +316,7 @@ def _audio_vector_path(lib, q: Query, pool, kinds, allowed):
     space, exclude = lib.audio_space, None
     if q.asset:
         exclude = lib.resolve(q.asset)
-        rows = lib.catalog.db.execute("SELECT chunk_id FROM vectors WHERE asset_id=? AND space_id=?",
-                                      (exclude, space.id)).fetchall()
-        vecs = [v for v in (lib.index.get(space.id, r[0]) for r in rows) if v is not None]
+        vecs = _stored_vectors(lib, space.id, exclude)
         if not vecs:
             raise MediagroundError(f"asset {exclude} has no audio vectors in {space.id}")
     else:
@@ -426,9 +424,7 @@ def _added_space_path(lib, space, q: Query, pool, kinds, allowed):
         vector = _mean_unit(vecs)
     elif q.asset:
         exclude = lib.resolve(q.asset)
-        rows = lib.catalog.db.execute("SELECT chunk_id FROM vectors WHERE asset_id=? AND space_id=?",
-                                      (exclude, space.id)).fetchall()
-        vecs = [v for v in (lib.index.get(space.id, r[0]) for r in rows) if v is not None]
+        vecs = _stored_vectors(lib, space.id, exclude)
         if not vecs:
             return None
         vector = _mean_unit(vecs)
@@ -444,6 +440,12 @@ def _added_space_path(lib, space, q: Query, pool, kinds, allowed):
         if h.part == "window" and len(cand.moments) < MOMENTS:
             cand.moments.append({"start": h.start, "end": h.end, "why": why, "similarity": round(h.score, 4)})
     return list(by_asset.items())[:pool]
+
+
+def _stored_vectors(lib, space_id: str, asset_id: str) -> list[np.ndarray]:
+    rows = lib.catalog.db.execute("SELECT chunk_id FROM vectors WHERE asset_id=? AND space_id=?",
+                                  (asset_id, space_id)).fetchall()
+    return [v for v in (lib.index.get(space_id, r[0]) for r in rows) if v is not None]
 
 
 def _mean_unit(vecs) -> np.ndarray:

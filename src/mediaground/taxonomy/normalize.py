@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from mediaground.taxonomy.vocab import Vocabulary, VocabularyError, term_key
+from mediaground.metadata.read import _dedupe  # first spelling of each, case-insensitively
 
 if TYPE_CHECKING:
     from mediaground.library import Library
@@ -56,17 +57,6 @@ def install_vocabulary(lib: "Library", vocab: Vocabulary) -> Path:
 
 
 # ---------------------------------------------------------------- one record
-
-
-def _dedupe(items: Iterable[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for item in items:
-        key = item.casefold()
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-    return out
 
 
 def normalize_terms(vocab: Vocabulary, terms: Iterable[str]) -> tuple[list[str], list[str]]:
