@@ -50,13 +50,18 @@ def main() -> None:
 @library_option
 @json_option
 @click.option("--workers", type=int, default=None, help="Decode worker processes (0 = in-process).")
-@click.option("--text-model", default=None, help="Text model for a new library (default minilm-l6-v2).")
-@click.option("--image-model", default=None, help="Image model for a new library (default efficientnet-lite0).")
+@click.option("--text-model", default=None,
+              help="Text model spec for a new library (default minilm-l6-v2; see `mediaground models list`).")
+@click.option("--image-model", default=None,
+              help="Image model spec for a new library (default efficientnet-lite0; e.g. clip?path=DIR).")
+@click.option("--audio-model", default=None,
+              help="Audio model spec for a new library (default whisper-tiny.en; e.g. whisper-base after a pull).")
 @click.option("--link", type=click.Choice(["copy", "hardlink"]), default=None,
               help="How a new library stores originals (default copy).")
-def index(paths, library_path, as_json, workers, text_model, image_model, link):
+def index(paths, library_path, as_json, workers, text_model, image_model, audio_model, link):
     """Index files and folders into the library (created if missing)."""
-    opts = {k: v for k, v in {"text_model": text_model, "image_model": image_model, "link": link}.items() if v}
+    opts = {k: v for k, v in {"text_model": text_model, "image_model": image_model, "audio_model": audio_model,
+                              "link": link}.items() if v}
     with _open(library_path, create=True, **opts) as lib:
         show_bar = not as_json and sys.stderr.isatty()
         try:
