@@ -299,7 +299,7 @@ def test_missing_library_fails_at_create(tmp_path):
 
 def test_audit_endpoints(served, client):
     lib, media = served
-    for name in ("alt-text", "geo"):
+    for name in ("alt-text", "geo", "labels", "pii"):
         r = client.get(f"/api/audit/{name}")
         assert r.status_code == 200, r.text
         data = r.json()

@@ -443,6 +443,14 @@ def test_audit_dashboard(page, audit_library):
         assert geo.locator(".stat[data-key='assets'] dd").inner_text() == "3"
         assert geo.locator("tr.finding[data-kind='missing-gps']").count() == 3
 
+        # the labels and personal-data tabs load their audits the same way
+        for name in ("labels", "pii"):
+            page.click(f"#tab-{name}")
+            page.wait_for_function(f"() => document.getElementById('panel-{name}').dataset.loaded === 'true'")
+            assert page.locator(f"#panel-{name} .stat").count() > 0
+            assert page.locator("#panel-geo").is_hidden()
+        assert page.locator("#panel-pii .stat[data-key='assets'] dd").inner_text() == "3"
+
         page.wait_for_timeout(300)
         assert not page.problems
 

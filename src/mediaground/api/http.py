@@ -345,10 +345,12 @@ def create_app(library_path: str | os.PathLike, *, read_token: str | None = None
 
     @app.get("/api/audit/{name}", dependencies=read, tags=["audit"])
     def audit(name: str) -> dict[str, Any]:
-        """A governance audit of the library, worst first: "alt-text" or "geo" (as `mediaground audit ... --json`)."""
-        from mediaground.audit import audit_alt_text, audit_geo
+        """A governance audit of the library, worst first: "alt-text", "geo", "labels" or "pii" (as
+        `mediaground audit ... --json`; the PII audit's OCR text is cached, so only the first run reads
+        every image)."""
+        from mediaground.audit import audit_alt_text, audit_geo, audit_labels, audit_pii
 
-        audits = {"alt-text": audit_alt_text, "geo": audit_geo}
+        audits = {"alt-text": audit_alt_text, "geo": audit_geo, "labels": audit_labels, "pii": audit_pii}
         run = audits.get(name)
         if run is None:
             raise HTTPException(404, f"no audit named {name[:80]!r}; known: {', '.join(sorted(audits))}")

@@ -3,7 +3,7 @@
 `mount(app)` adds to a FastAPI app:
   GET /              the search page
   GET /asset/{id}    the asset page
-  GET /audit         the audit dashboard (alt text, geo), from /api/audit/{name}
+  GET /audit         the audit dashboard (alt text, geo, labels, personal data), from /api/audit/{name}
   GET /ui/{name}     its scripts and stylesheet (a fixed list of files)
 
 The pages fetch everything through the JSON API (/api/search, /api/assets/..., /api/audit/...,

@@ -1,10 +1,10 @@
-/* The audit dashboard: one tab per audit (alt text, geo); summary numbers and findings, worst first.
+/* The audit dashboard: one tab per audit (alt text, geo, labels, personal data); summary numbers and findings, worst first.
  * Finding text (alt text in a detail, paths) is hostile: it only goes in via textContent. */
 "use strict";
 
 (() => {
   const { el, enc, getJSON, basename, num } = MG;
-  const AUDITS = ["alt-text", "geo"];
+  const AUDITS = ["alt-text", "geo", "labels", "pii"];
   const SUMMARY_LABELS = {
     images: "Images", with_alt_text: "With alt text", share_with_alt_text: "Share with alt text",
     duplicate_groups: "Duplicate groups", similarity_checked: "Similarity checked",
