@@ -359,3 +359,15 @@ def test_kill_9_mid_migration_keeps_the_active_space_serving_and_resumes(tmp_pat
     migration.activate(lib, shadow)
     assert _image_results(lib, query)[0][0] == before[0][0]
     lib.close()
+
+
+def test_ingest_commits_and_reports_when_an_added_space_cannot_be_filled(lib, tmp_path, monkeypatch):
+    report = migration.migrate(lib, "fake-joint")
+    migration.activate(lib, report["space"])
+    model = get_model("fake-joint")
+    monkeypatch.setattr(type(model), "weights_sha256", lambda self: "1" * 64)  # its weights changed
+    new = make_image(tmp_path / "media" / "late.png", "blue", seed=11)
+    result = lib.ingest([new], workers=0)
+    assert result.added == 1 and lib.resolve(str(new))  # the asset is in the library
+    assert result.spaces_behind and "no longer matches" in result.spaces_behind[0]
+    assert "spaces_behind" in result.to_dict()

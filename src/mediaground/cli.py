@@ -79,6 +79,9 @@ def index(paths, library_path, as_json, workers, text_model, image_model, audio_
                    f"renamed {report.renamed}, quarantined {len(report.quarantined)}, missing {report.missing}  ({lib.root})")
         for q in report.quarantined:
             click.echo(f"  quarantined {q['path']}: {q['reason']}" + (f" ({q['detail']})" if q.get("detail") else ""))
+        for problem in report.spaces_behind:
+            click.echo(f"warning: a shadow or added space was not brought up to date: {problem} "
+                       "(see `mediaground doctor`)", err=True)
 
 
 def _with_progress(work, label: str = "indexing"):

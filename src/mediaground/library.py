@@ -222,7 +222,10 @@ class Library:
 
         with self.writing():
             report = Ingestor(self, workers=workers).run(inputs, progress)
-            self.catch_up()  # added and shadow spaces get the new assets too
+            try:
+                self.catch_up()  # added and shadow spaces get the new assets too
+            except MediagroundError as exc:  # e.g. an added model's folder is gone: the ingest itself
+                report.spaces_behind.append(str(exc))  # is committed; say so, `doctor` says what to do
             return report
 
     def search(self, text: str | None = None, *, image: str | os.PathLike | None = None,
@@ -317,13 +320,12 @@ class Library:
     def reconcile(self) -> dict[str, int]:
         """Remove what a crash may have left behind: vectors and store objects the catalog lacks."""
         removed_vectors = 0
-        shadows = [Space.from_dict(dict(r)) for r in self.catalog.db.execute(
-            "SELECT * FROM spaces WHERE status IN ('shadow', 'previous')")]
-        for space in self.spaces_in_use() + shadows:
+        # by catalog rows, not models: cleaning up must work even when a model is missing
+        for (space_id,) in self.catalog.db.execute("SELECT space_id FROM spaces WHERE status != 'retired'").fetchall():
             known = {r[0] for r in self.catalog.db.execute(
-                "SELECT chunk_id FROM vectors WHERE space_id=?", (space.id,))}
-            orphans = sorted(self.index.chunk_ids(space.id) - known)
-            self.index.delete(space.id, orphans)
+                "SELECT chunk_id FROM vectors WHERE space_id=?", (space_id,))}
+            orphans = sorted(self.index.chunk_ids(space_id) - known)
+            self.index.delete(space_id, orphans)
             removed_vectors += len(orphans)
         for (retired,) in self.catalog.db.execute("SELECT space_id FROM spaces WHERE status='retired'").fetchall():
             self.index.drop(retired)  # a crash between retiring a space and dropping its table

@@ -38,12 +38,15 @@ class IngestReport:
     quarantined: list[dict[str, str]] = field(default_factory=list)
     missing: int = 0  # known paths under the scanned folders whose files are gone
     unknown_terms: int | None = None  # with a taxonomy.yaml: keywords/genres it does not know (reported)
+    spaces_behind: list[str] = field(default_factory=list)  # added/shadow spaces the catch-up could not fill
 
     def to_dict(self) -> dict:
         out = {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
                "renamed": self.renamed, "quarantined": self.quarantined, "missing": self.missing}
         if self.unknown_terms is not None:
             out["unknown_terms"] = self.unknown_terms
+        if self.spaces_behind:
+            out["spaces_behind"] = self.spaces_behind
         return out
 
 
@@ -150,8 +153,9 @@ class Ingestor:
             tick(prepared.path, self._handle(prepared))
         self._flush()
         self._retire_missing(inputs, {str(p) for p in files})
-        for space in self.lib.spaces_in_use():
-            self.lib.index.optimize(space.id)
+        for (space_id,) in self.lib.catalog.db.execute(  # the spaces this ingest wrote to
+                "SELECT space_id FROM spaces WHERE status='active' AND role IN ('text','image','audio')").fetchall():
+            self.lib.index.optimize(space_id)
         return self.report
 
     def _retire_missing(self, inputs: Iterable[str | os.PathLike], seen: set[str]) -> None:
