@@ -272,7 +272,7 @@ class Ingestor:
         if not batch:
             return
         lib, cat = self.lib, self.lib.catalog
-        text_space = lib.text_space
+        lib.text_space  # the pin is checked before any work on the batch
         existing = {p.asset_id: cat.asset_row(p.asset_id) for p in batch}
         sources = {p.asset_id: cat.vector_sources(p.asset_id) if existing[p.asset_id] else {} for p in batch}
 
