@@ -151,13 +151,17 @@ class Library:
             out.append(Space.from_dict(dict(row)))
         return out
 
-    def spaces_in_use(self) -> list[Space]:
+    def primary_spaces(self) -> list[Space]:
         """Text and image always; audio once the library holds audio vectors (so image-only
-        libraries never load the speech model); then every added active space."""
+        libraries never load the speech model). Each one's pin is checked."""
         spaces = [self.text_space, self.image_space]
         if self.catalog.db.execute("SELECT 1 FROM spaces WHERE role='audio' AND status='active'").fetchone():
             spaces.append(self.audio_space)
-        return spaces + self.added_spaces()
+        return spaces
+
+    def spaces_in_use(self) -> list[Space]:
+        """The primary spaces, then every added active space."""
+        return self.primary_spaces() + self.added_spaces()
 
     def query_spaces(self, modality: str) -> list[tuple[Space, Embedder]]:
         """Active spaces that can embed a query of this modality ("text", "image" or "audio"),
@@ -279,12 +283,7 @@ class Library:
             if space is not None:
                 return fill_space(self, self.resolve_space(space), progress, rebuild=True)
             self.repin()
-            counts = reindex(self, progress)
-            for extra in self.added_spaces():
-                more = fill_space(self, extra.id, progress, rebuild=True)
-                counts["vectors"] += more["vectors"]
-                counts["failed"] += more["failed"]
-            return counts
+            return reindex(self, progress)
 
     def resolve_space(self, ref: str) -> str:
         """A space id, a unique prefix of one, or a role name (its active space) → space id."""

@@ -81,7 +81,8 @@ class LabelBridge:
                     self._vectors = vecs
             return self._vectors
 
-    def top_labels(self, probs: np.ndarray, k: int = TOP_K) -> list[list[tuple[int, float]]]:
+    @staticmethod
+    def top_labels(probs: np.ndarray, k: int = TOP_K) -> list[list[tuple[int, float]]]:
         out = []
         for row in probs:
             idx = np.argsort(-row)[:k]

@@ -60,7 +60,7 @@ def asset_document(metadata: dict) -> str:
     return text_document(searchable_for(metadata))
 
 
-def pending_assets(lib, space_id: str, duty: str, rebuild: bool = False) -> list:
+def pending_assets(lib, space_id: str, duty: str) -> list:
     kinds = DUTY_KINDS[duty]
     sql = "SELECT asset_id, kind, current_sha256, metadata FROM assets a"
     args: list = []
@@ -68,9 +68,8 @@ def pending_assets(lib, space_id: str, duty: str, rebuild: bool = False) -> list
     if kinds:
         where.append(f"a.kind IN ({','.join('?' * len(kinds))})")
         args += kinds
-    if not rebuild:
-        where.append("NOT EXISTS (SELECT 1 FROM space_assets s WHERE s.space_id=? AND s.asset_id=a.asset_id)")
-        args.append(space_id)
+    where.append("NOT EXISTS (SELECT 1 FROM space_assets s WHERE s.space_id=? AND s.asset_id=a.asset_id)")
+    args.append(space_id)
     if where:
         sql += " WHERE " + " AND ".join(where)
     return lib.catalog.db.execute(sql + " ORDER BY a.asset_id", args).fetchall()
@@ -101,9 +100,11 @@ def fill_space(lib, space_id: str, progress: Callable | None = None, rebuild: bo
         if duty == "image":
             decoded = _prefetch(ahead, batches, lambda b: _decode_images(lib, model, b, decoders))
             results = (_image_batch(model, lib, *d) for d in decoded)
+        elif duty == "text":
+            bridge = _bridge_for(lib, model)  # label embeddings load once, not per batch
+            results = (_text_batch(lib, model, b, bridge) for b in batches)
         else:
-            embed = {"text": _text_batch, "audio": _audio_batch}[duty]
-            results = (embed(lib, model, b) for b in batches)
+            results = (_audio_batch(lib, model, b) for b in batches)
         for batch, (vectors, labels, errors) in zip(batches, results):
             _write_batch(lib, row, space_id, batch, vectors, labels, errors, counts)
             if progress:
@@ -175,7 +176,7 @@ def _image_batch(model, lib, items, errors) -> Embedded:
     feats, probs = model.run(np.stack([p for _, _, p in items]))
     out, labels = [], {}
     names = model.labels
-    tops = LabelBridge(model, lib.text_model).top_labels(probs) if probs is not None and names else None
+    tops = LabelBridge.top_labels(probs) if probs is not None and names else None
     for n, ((asset_id, kind, _), feat) in enumerate(zip(items, feats)):
         out.append((VectorRow(f"{asset_id}:image", asset_id, "image", kind, feat, model.runtime), "pixels"))
         if tops is not None:
@@ -207,13 +208,18 @@ def _audio_batch(lib, model, batch) -> Embedded:
     return out, {}, errors
 
 
-def _text_batch(lib, model, batch) -> Embedded:
+def _bridge_for(lib, model) -> LabelBridge | None:
+    """What turns the active image space's labels into vectors of this text model (None: no labels)."""
+    if not lib.image_model.labels:
+        return None
+    return lib.bridge if model is lib.text_model else LabelBridge(lib.image_model, model)
+
+
+def _text_batch(lib, model, batch, bridge: LabelBridge | None) -> Embedded:
     cat = lib.catalog
     texts: list[tuple[VectorRow, str, str]] = []  # (row without vector, text, source)
     bridges: list[tuple[VectorRow, str]] = []
-    image_model = lib.image_model if "text" in model.inputs else None
-    bridge = LabelBridge(image_model, model) if image_model is not None and image_model.labels else None
-    label_index = {n: i for i, n in enumerate(image_model.labels)} if bridge else {}
+    label_index = {n: i for i, n in enumerate(bridge.image_model.labels)} if bridge else {}
     for r in batch:
         asset_id, kind = r["asset_id"], r["kind"]
         doc = asset_document(json.loads(r["metadata"] or "{}"))

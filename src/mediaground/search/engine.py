@@ -97,7 +97,7 @@ def search(lib, q: Query) -> list[Result]:
     if q.limit <= 0:
         raise MediagroundError("limit must be positive")
     cat = lib.catalog
-    lib.spaces_in_use()  # checks every pin before any vector is compared
+    primary, added = lib.primary_spaces(), lib.added_spaces()  # every pin checked before any vector is compared
     kinds = [q.kind] if q.kind else None
     allowed = _allowed_assets(cat, q)
     pool = max(q.limit * 5, 50)
@@ -114,13 +114,11 @@ def search(lib, q: Query) -> list[Result]:
         ranked.append(_image_vector_path(lib, q, pool, kinds, allowed))
     elif q.audio or q.asset:
         ranked.append(_audio_vector_path(lib, q, pool, kinds, allowed))
-    added = lib.added_spaces()
     for space in added:  # e.g. CLIP beside the bundled models: one more vote each
         ranked.append(_added_space_path(lib, space, q, pool, kinds, allowed))
     if q.text:  # a primary image/audio model that also reads text (e.g. CLIP in the image role)
-        skip = {lib.text_space.id} | {s.id for s in added}
-        for space in lib.spaces_in_use():
-            if space.id not in skip and "text" in lib.model_for(space).inputs:
+        for space in primary[1:]:
+            if "text" in lib.model_for(space).inputs:
                 words_only = replace(q, image=None, audio=None, asset=None)
                 ranked.append(_added_space_path(lib, space, words_only, pool, kinds, allowed))
     ranked.append(_geo_path(lib, q, kinds, allowed))
