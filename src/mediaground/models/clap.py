@@ -21,17 +21,13 @@ short clip) reaches the model, fused or not.
 from __future__ import annotations
 
 import math
-import threading
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from mediaground.errors import ModelError
-from mediaground.models import runtime as rt
 from mediaground.models.base import Embedder, l2_normalize
-from mediaground.models.hf_clip import (folder_weights_sha256, import_transformers, load_pretrained,
-                                        model_folder, pooled, read_json)
+from mediaground.models.hf_clip import HFFolderModel, import_transformers, load_pretrained, pooled, read_json
 
 FAMILY = "clap"
 INPUT_RATE = 16_000      # media.audio.SAMPLE_RATE
@@ -46,7 +42,7 @@ FEATURE_DEFAULTS = {"sampling_rate": 48_000, "feature_size": 64, "fft_window_siz
                     "frequency_max": 14_000, "top_db": None}
 
 
-class CLAP(Embedder):
+class CLAP(HFFolderModel, Embedder):
     """A CLAP checkpoint folder: audio windows and text queries in one space (``audio+text``)."""
 
     inputs = frozenset({"text", "audio"})
@@ -58,18 +54,7 @@ class CLAP(Embedder):
 
     def __init__(self, path: str, model_id: str | None = None, revision: str | None = None,
                  prompt: str | None = None) -> None:
-        self.model_id = model_id or FAMILY
-        self._revision = revision or "local"
-        self.prompt = DEFAULT_PROMPT if prompt is None else prompt
-        try:
-            self.prompt.format("x")
-        except (IndexError, KeyError, ValueError) as exc:
-            raise ModelError(f"{self.model_id}: prompt must contain one '{{}}', got {self.prompt!r}") from exc
-        self._dir = model_folder(path, self.model_id, FAMILY)
-        self._config = read_json(self._dir / "config.json", self.model_id)
-        if self._config.get("model_type") != "clap":
-            raise ModelError(f"{self.model_id}: {self._dir} holds a {self._config.get('model_type')!r} model, "
-                             "not 'clap'")
+        self._open_folder(path, FAMILY, "clap", model_id, revision, prompt, DEFAULT_PROMPT)
         dim = self._config.get("projection_dim", 512)
         if not isinstance(dim, int) or dim <= 0:
             raise ModelError(f"{self.model_id}: bad projection_dim {dim!r} in {self._dir / 'config.json'}")
@@ -79,24 +64,9 @@ class CLAP(Embedder):
         rate = self._features_cfg["sampling_rate"]
         if not isinstance(rate, int) or rate <= 0:
             raise ModelError(f"{self.model_id}: bad sampling_rate {rate!r} in preprocessor_config.json")
-        self._lock = threading.Lock()
-        self._model = None
         self._extractor = None
-        self._tokenizer = None
 
     # --- declarations ---------------------------------------------------------------------
-    @property
-    def path(self) -> Path:
-        return self._dir
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    @property
-    def revision(self) -> str:
-        return self._revision
-
     @property
     def sampling_rate(self) -> int:
         """The rate the model hears (the feature extractor's), 48 kHz for the LAION checkpoints."""
@@ -105,9 +75,6 @@ class CLAP(Embedder):
     @property
     def max_window_s(self) -> float:
         return float(self._features_cfg["max_length_s"])
-
-    def weights_sha256(self) -> str:
-        return folder_weights_sha256(self._dir, self.model_id)
 
     def _text_max_length(self) -> int:
         # RoBERTa positions start after the padding index: max_position_embeddings - pad - 1 usable.
@@ -122,10 +89,6 @@ class CLAP(Embedder):
                 "text": {"tokenizer": "folder", "max_length": self._text_max_length(), "padding": "longest"},
                 "normalize": True}
 
-    @property
-    def runtime(self) -> str:
-        return rt.torch_version()
-
     # --- loading --------------------------------------------------------------------------
     def _load(self):
         with self._lock:
@@ -138,14 +101,6 @@ class CLAP(Embedder):
                 self._extractor = extractor
                 self._model = model.to(torch.float32).eval()
             return self._model
-
-    def _load_tokenizer(self):
-        with self._lock:
-            if self._tokenizer is None:
-                _, auto = import_transformers(self.model_id, "AutoTokenizer")
-                self._tokenizer = load_pretrained(self.model_id, self._dir, "tokenizer", lambda: auto.from_pretrained(
-                    str(self._dir), local_files_only=True))
-            return self._tokenizer
 
     # --- work -----------------------------------------------------------------------------
     def embed_windows(self, audio: np.ndarray, window_s: float = WINDOW_S,

@@ -262,20 +262,16 @@ def image_preprocessor(cfg: dict[str, Any], family: str, model_id: str) -> HFIma
                                resize_shorter=int(resize_shorter))
 
 
-# --- the backend ------------------------------------------------------------------------------
-class HFImageText(ImageEmbedder):
-    """A CLIP or SigLIP checkpoint folder: image and text vectors in one space (``image+text``)."""
+# --- what every checkpoint-folder backend shares ----------------------------------------------
+class HFFolderModel:
+    """A transformers checkpoint folder as a pinned backend: id, revision, prompt and weights sha
+    (the space's identity), the folder's config read without loading weights, and the torch model
+    and tokenizer loaded lazily, once. Mixed in before Embedder by CLIP/SigLIP and CLAP."""
 
-    inputs = frozenset({"text", "image"})
-    space_modality = "image+text"
-    batch_size = 32
+    _dim: int
 
-    def __init__(self, path: str, family: str = "clip", model_id: str | None = None,
-                 revision: str | None = None, prompt: str | None = None) -> None:
-        if family not in FAMILIES:
-            raise ModelError(f"family must be one of {', '.join(sorted(FAMILIES))}, not {family!r}")
-        self.family = family
-        self._class_name, model_type, default_prompt = FAMILIES[family]
+    def _open_folder(self, path: str, family: str, model_type: str, model_id: str | None,
+                     revision: str | None, prompt: str | None, default_prompt: str) -> None:
         self.model_id = model_id or family
         self._revision = revision or "local"
         self.prompt = default_prompt if prompt is None else prompt
@@ -288,12 +284,56 @@ class HFImageText(ImageEmbedder):
         if self._config.get("model_type") != model_type:
             raise ModelError(f"{self.model_id}: {self._dir} holds a {self._config.get('model_type')!r} model, "
                              f"not {model_type!r} (family={family})")
-        self._dim = self._read_dim()
-        self.preprocessor = image_preprocessor(
-            read_json(self._dir / "preprocessor_config.json", self.model_id), family, self.model_id)
         self._lock = threading.Lock()
         self._model = None
         self._tokenizer = None
+
+    @property
+    def path(self) -> Path:
+        return self._dir
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def revision(self) -> str:
+        return self._revision
+
+    def weights_sha256(self) -> str:
+        return folder_weights_sha256(self._dir, self.model_id)  # memoized by (path, size, mtime)
+
+    @property
+    def runtime(self) -> str:
+        return rt.torch_version()
+
+    def _load_tokenizer(self):
+        with self._lock:
+            if self._tokenizer is None:
+                _, auto = import_transformers(self.model_id, "AutoTokenizer")
+                self._tokenizer = load_pretrained(self.model_id, self._dir, "tokenizer", lambda: auto.from_pretrained(
+                    str(self._dir), local_files_only=True))
+            return self._tokenizer
+
+
+# --- the backend ------------------------------------------------------------------------------
+class HFImageText(HFFolderModel, ImageEmbedder):
+    """A CLIP or SigLIP checkpoint folder: image and text vectors in one space (``image+text``)."""
+
+    inputs = frozenset({"text", "image"})
+    space_modality = "image+text"
+    batch_size = 32
+
+    def __init__(self, path: str, family: str = "clip", model_id: str | None = None,
+                 revision: str | None = None, prompt: str | None = None) -> None:
+        if family not in FAMILIES:
+            raise ModelError(f"family must be one of {', '.join(sorted(FAMILIES))}, not {family!r}")
+        self.family = family
+        self._class_name, model_type, default_prompt = FAMILIES[family]
+        self._open_folder(path, family, model_type, model_id, revision, prompt, default_prompt)
+        self._dim = self._read_dim()
+        self.preprocessor = image_preprocessor(
+            read_json(self._dir / "preprocessor_config.json", self.model_id), family, self.model_id)
 
     # --- declarations ---------------------------------------------------------------------
     def _read_dim(self) -> int:
@@ -313,21 +353,6 @@ class HFImageText(ImageEmbedder):
             raise ModelError(f"{self.model_id}: bad embedding size {dim!r} in {self._dir / 'config.json'}")
         return dim
 
-    @property
-    def path(self) -> Path:
-        return self._dir
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    @property
-    def revision(self) -> str:
-        return self._revision
-
-    def weights_sha256(self) -> str:
-        return folder_weights_sha256(self._dir, self.model_id)  # memoized by (path, size, mtime)
-
     def preprocessor_config(self) -> dict[str, Any]:
         text = self._config.get("text_config") or {}
         return {"family": self.family, "image": self.preprocessor.to_dict(),
@@ -339,10 +364,6 @@ class HFImageText(ImageEmbedder):
     def _max_length(self, text_cfg: dict[str, Any]) -> int:
         return int(text_cfg.get("max_position_embeddings", 77 if self.family == "clip" else 64))
 
-    @property
-    def runtime(self) -> str:
-        return rt.torch_version()
-
     # --- loading --------------------------------------------------------------------------
     def _load(self):
         with self._lock:
@@ -352,14 +373,6 @@ class HFImageText(ImageEmbedder):
                     str(self._dir), local_files_only=True))
                 self._model = model.to(torch.float32).eval()
             return self._model
-
-    def _load_tokenizer(self):
-        with self._lock:
-            if self._tokenizer is None:
-                _, auto = import_transformers(self.model_id, "AutoTokenizer")
-                self._tokenizer = load_pretrained(self.model_id, self._dir, "tokenizer", lambda: auto.from_pretrained(
-                    str(self._dir), local_files_only=True))
-            return self._tokenizer
 
     # --- work -----------------------------------------------------------------------------
     def run(self, pixels: np.ndarray) -> tuple[np.ndarray, None]:
