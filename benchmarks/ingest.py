@@ -159,6 +159,17 @@ def expand(sources: list[Path], n: int, dest: Path) -> list[Path]:
 
 # --- measurements ---------------------------------------------------------------------------
 
+def choose_sources(folder: Path | None, work: Path) -> tuple[list[Path], str]:
+    """The benchmark's source images and where they came from: FOLDER, else the shared samples,
+    else images generated into `work`."""
+    if folder is not None:
+        return source_images([folder]), str(folder)
+    sources = source_images([d for d in DEFAULT_SOURCES if d.is_dir()])
+    if sources:
+        return sources, "shared samples"
+    return generated_sources(work), "generated"
+
+
 def maxrss_mib(who: int) -> float:
     """ru_maxrss in MiB (Linux reports KiB).
 
@@ -556,13 +567,7 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="mg-bench-ingest-"))
     try:
-        if args.folder is not None:
-            sources, origin = source_images([args.folder]), str(args.folder)
-        else:
-            sources = source_images([d for d in DEFAULT_SOURCES if d.is_dir()])
-            origin = "shared samples"
-            if not sources:
-                sources, origin = generated_sources(work), "generated"
+        sources, origin = choose_sources(args.folder, work)
         assets = (args.keep or work / "assets").resolve()
         if args.keep and args.keep.exists() and any(args.keep.iterdir()):
             raise SystemExit(f"--keep {args.keep}: the folder must be new or empty")

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import DEFAULT_SOURCES, cpu_s, expand, generated_sources, run_model, source_images  # noqa: E402
+from ingest import choose_sources, cpu_s, expand, run_model  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,13 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="mg-bench-migrate-"))
     try:
-        if args.folder is not None:
-            sources, origin = source_images([args.folder]), str(args.folder)
-        else:
-            sources = source_images([d for d in DEFAULT_SOURCES if d.is_dir()])
-            origin = "shared samples"
-            if not sources:
-                sources, origin = generated_sources(work), "generated"
+        sources, origin = choose_sources(args.folder, work)
         paths = expand(sources, args.n, work / "assets")
         print(f"inputs: {args.n} JPEG variants of {len(sources)} images ({origin})")
         lib = Library.create(work / "lib")
