@@ -83,6 +83,42 @@ def set_caption(path: Path, caption: str, keywords: list[str] | None = None) -> 
         img.close()
 
 
+def set_keywords(path: Path, iptc: list[str] | None = None, xmp: list[str] | None = None) -> None:
+    """IPTC 2:25 and XMP dc:subject written separately (pyexiv2), so they can disagree."""
+    import pyexiv2
+
+    img = pyexiv2.Image(str(path))
+    try:
+        if iptc is not None:
+            img.modify_iptc({"Iptc.Envelope.CharacterSet": "\x1b%G", "Iptc.Application2.Keywords": iptc})
+        if xmp is not None:
+            img.modify_xmp({"Xmp.dc.subject": xmp})
+    finally:
+        img.close()
+
+
+def exiftool_tags(path: Path, *tags: str) -> dict:
+    """What ExifTool reads (grouped by family 1, e.g. "IPTC:Keywords"), the independent check."""
+    import json
+    import shutil
+    import subprocess
+
+    exe = shutil.which("exiftool") or pytest.fail("ExifTool is required by these tests")
+    out = subprocess.run([exe, "-j", "-G1", *tags, str(path)], capture_output=True, check=True)
+    return json.loads(out.stdout.decode("utf-8"))[0]
+
+
+def as_list(value) -> list:
+    """ExifTool gives one keyword as a string and several as a list."""
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def sha256_of(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 @pytest.fixture
 def media_dir(tmp_path: Path) -> Path:
     """Six distinct images in two formats and two folders."""

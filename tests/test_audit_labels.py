@@ -4,17 +4,14 @@ everywhere (checked with ExifTool) and a second audit is clean."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import make_image, tone, write_wav
+from conftest import as_list, exiftool_tags, make_image, set_keywords, sha256_of, tone, write_wav
 from mediaground.audit import Report, audit_labels, fix_labels
 from mediaground.audit.labels import read_keyword_tags
 from mediaground.cli import main
@@ -33,32 +30,8 @@ concepts:
 """
 
 
-def set_keywords(path: Path, iptc: list[str] | None = None, xmp: list[str] | None = None) -> None:
-    """IPTC 2:25 and XMP dc:subject written separately (pyexiv2), so they can disagree."""
-    import pyexiv2
-
-    img = pyexiv2.Image(str(path))
-    try:
-        if iptc is not None:
-            img.modify_iptc({"Iptc.Envelope.CharacterSet": "\x1b%G", "Iptc.Application2.Keywords": iptc})
-        if xmp is not None:
-            img.modify_xmp({"Xmp.dc.subject": xmp})
-    finally:
-        img.close()
 
 
-def _exiftool(path: Path, *tags: str) -> dict:
-    exe = shutil.which("exiftool") or pytest.fail("ExifTool is required by these tests")
-    out = subprocess.run([exe, "-j", "-G1", *tags, str(path)], capture_output=True, check=True)
-    return json.loads(out.stdout.decode("utf-8"))[0]
-
-
-def _list(value) -> list:
-    return [] if value is None else value if isinstance(value, list) else [value]
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _run(*args):
@@ -148,12 +121,12 @@ def test_without_a_vocabulary_only_consistency_is_checked(fake_lib, tmp_path):
 
 def test_fix_dry_run_writes_nothing_then_fix_writes_preferred_labels(labelled):
     lib, files, ids = labelled
-    before = {name: _sha(p) for name, p in files.items()}
+    before = {name: sha256_of(p) for name, p in files.items()}
 
     r = _run("audit", "labels", "--fix", "--dry-run", "--library", lib.root, "--json")
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
-    assert {name: _sha(p) for name, p in files.items()} == before  # nothing written
+    assert {name: sha256_of(p) for name, p in files.items()} == before  # nothing written
     plan = {e["asset_id"]: e for e in out["fix"]["assets"]}
     assert out["fix"]["dry_run"] is True
     assert plan[ids["mixed.jpg"]]["action"] == "write"
@@ -165,24 +138,24 @@ def test_fix_dry_run_writes_nothing_then_fix_writes_preferred_labels(labelled):
     r = _run("audit", "labels", "--fix", "--dry-run", "--library", lib.root)
     assert r.exit_code == 0 and f"would write {files['mixed.jpg']}" in r.output
     assert "keywords: ['Logomark', 'Red', 'Product photo'] -> ['Brand logo', 'Red', 'Product photo']" in r.output
-    assert {name: _sha(p) for name, p in files.items()} == before
+    assert {name: sha256_of(p) for name, p in files.items()} == before
 
     r = _run("audit", "labels", "--fix", "--library", lib.root)
     assert r.exit_code == 0, r.output
     assert f"wrote {files['mixed.jpg']}" in r.output and f"resynced {files['resync.jpg']}" in r.output
 
-    et = _exiftool(files["mixed.jpg"], "-IPTC:Keywords", "-XMP-dc:Subject")
-    assert _list(et["IPTC:Keywords"]) == ["Brand logo", "Red", "Product photo"]
-    assert _list(et["XMP-dc:Subject"]) == ["Brand logo", "Red", "Product photo"]
-    et = _exiftool(files["resync.jpg"], "-IPTC:Keywords", "-XMP-dc:Subject")
-    assert _list(et["IPTC:Keywords"]) == ["Red", "Colour"] and _list(et["XMP-dc:Subject"]) == ["Red", "Colour"]
+    et = exiftool_tags(files["mixed.jpg"], "-IPTC:Keywords", "-XMP-dc:Subject")
+    assert as_list(et["IPTC:Keywords"]) == ["Brand logo", "Red", "Product photo"]
+    assert as_list(et["XMP-dc:Subject"]) == ["Brand logo", "Red", "Product photo"]
+    et = exiftool_tags(files["resync.jpg"], "-IPTC:Keywords", "-XMP-dc:Subject")
+    assert as_list(et["IPTC:Keywords"]) == ["Red", "Colour"] and as_list(et["XMP-dc:Subject"]) == ["Red", "Colour"]
     assert len(lib.show(ids["resync.jpg"])["versions"]) == 2  # one forced write, not two
-    et = _exiftool(files["chill.wav"])
+    et = exiftool_tags(files["chill.wav"])
     assert et.get("ID3v2_4:Genre") == "Ambient", et
     # same assets (the essence did not change), files untouched where nothing was wrong
     assert lib.resolve(str(files["mixed.jpg"])) == ids["mixed.jpg"]
     for name in ("unknown.jpg", "clean.jpg", "hostile.jpg", "jazz.wav", "brand-logo-final.jpg"):
-        assert _sha(files[name]) == before[name], name
+        assert sha256_of(files[name]) == before[name], name
 
     again = audit_labels(lib)
     for name in ("mixed.jpg", "resync.jpg", "chill.wav", "clean.jpg"):

@@ -3,16 +3,14 @@ formats that cannot be written, and the real-model threshold calibration (slow).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import DATA, make_image
+from conftest import as_list, DATA, exiftool_tags, make_image, sha256_of
 from mediaground.cli import main
 from mediaground.tagging import DEFAULT_THRESHOLDS, auto_tag, write_tags
 from mediaground.taxonomy import Vocabulary, install_vocabulary
@@ -26,18 +24,7 @@ COLOUR_VOCAB = {"scheme": {"uri": "https://example.org/colours/"}, "concepts": [
 ]}
 
 
-def _exiftool(path: Path, *tags: str) -> dict:
-    exe = shutil.which("exiftool") or pytest.fail("ExifTool is required by these tests")
-    out = subprocess.run([exe, "-j", "-G1", *tags, str(path)], capture_output=True, check=True)
-    return json.loads(out.stdout.decode("utf-8"))[0]
 
-
-def _list(value) -> list:
-    return [] if value is None else value if isinstance(value, list) else [value]
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _run(*args):
@@ -91,13 +78,13 @@ def test_write_adds_keywords_to_iptc_and_xmp_and_reports_unwritable(colour_lib):
     red = media / "IMG_100.jpg"
     lib.edit_metadata(str(red), {"keywords": "studio,crimson"})  # crimson = Red already present (alt label)
     blue = media / "IMG_102.jpg"
-    before = {p.name: _sha(p) for p in media.iterdir()}
+    before = {p.name: sha256_of(p) for p in media.iterdir()}
 
     r = _run("tag", "auto", "--threshold", "0.95", "--write", "--dry-run", "--library", lib.root, "--json")
     assert r.exit_code == 0, r.output
     plan = json.loads(r.output)
     assert plan["dry_run"] is True
-    assert {p.name: _sha(p) for p in media.iterdir()} == before  # a dry run writes nothing
+    assert {p.name: sha256_of(p) for p in media.iterdir()} == before  # a dry run writes nothing
     red_row = next(a for a in plan["assignments"] if a["asset_id"] == ids["IMG_100.jpg"])
     assert red_row["concept"] == "red" and red_row["present"] is True  # crimson named it already
     assert not any(w["asset_id"] == ids["IMG_100.jpg"] for w in plan["written"])
@@ -108,12 +95,12 @@ def test_write_adds_keywords_to_iptc_and_xmp_and_reports_unwritable(colour_lib):
     assert r.exit_code == 0, r.output
     assert f"added 'Blue' to {blue}" in r.output
     assert "could not write" in r.output and "anim.gif" in r.output  # GIF: reported, the batch went on
-    et = _exiftool(blue, "-IPTC:Keywords", "-XMP-dc:Subject")
-    assert _list(et.get("IPTC:Keywords")) == ["Blue"] and _list(et.get("XMP-dc:Subject")) == ["Blue"]
-    et = _exiftool(media / "IMG_103.jpg", "-IPTC:Keywords", "-XMP-dc:Subject")
-    assert _list(et.get("XMP-dc:Subject")) == ["Yellow"]
-    assert _sha(red) == before["IMG_100.jpg"]  # nothing new for red: not rewritten
-    assert _sha(media / "anim.gif") == before["anim.gif"]
+    et = exiftool_tags(blue, "-IPTC:Keywords", "-XMP-dc:Subject")
+    assert as_list(et.get("IPTC:Keywords")) == ["Blue"] and as_list(et.get("XMP-dc:Subject")) == ["Blue"]
+    et = exiftool_tags(media / "IMG_103.jpg", "-IPTC:Keywords", "-XMP-dc:Subject")
+    assert as_list(et.get("XMP-dc:Subject")) == ["Yellow"]
+    assert sha256_of(red) == before["IMG_100.jpg"]  # nothing new for red: not rewritten
+    assert sha256_of(media / "anim.gif") == before["anim.gif"]
     assert lib.resolve(str(blue)) == ids["IMG_102.jpg"]  # same asset, new file version
     assert lib.show(ids["IMG_102.jpg"])["metadata"]["keywords"] == ["Blue"]
 
@@ -122,9 +109,9 @@ def test_write_adds_keywords_to_iptc_and_xmp_and_reports_unwritable(colour_lib):
     result.assignments[0].present = False  # pretend it is new, to see what a write keeps
     result.assignments[0].label = "Red"
     write_tags(lib, result)
-    et = _exiftool(red, "-IPTC:Keywords", "-XMP-dc:Subject")
-    assert _list(et["XMP-dc:Subject"]) == ["studio", "crimson", "Red"]
-    assert _list(et["IPTC:Keywords"]) == ["studio", "crimson", "Red"]
+    et = exiftool_tags(red, "-IPTC:Keywords", "-XMP-dc:Subject")
+    assert as_list(et["XMP-dc:Subject"]) == ["studio", "crimson", "Red"]
+    assert as_list(et["IPTC:Keywords"]) == ["studio", "crimson", "Red"]
 
     # a second run finds everything present
     r = json.loads(_run("tag", "auto", "--threshold", "0.95", "--library", lib.root, "--json").output)
@@ -205,5 +192,5 @@ def test_real_models_calibration(tmp_path):
         r = _run("tag", "auto", "--write", "--library", lib.root, "--json")
         assert r.exit_code == 0, r.output
         cat = next(n for n, c in truth.items() if c == "cat")
-        et = _exiftool(media / cat, "-IPTC:Keywords", "-XMP-dc:Subject")
-        assert _list(et["XMP-dc:Subject"]) == ["Cat"] and _list(et["IPTC:Keywords"]) == ["Cat"]
+        et = exiftool_tags(media / cat, "-IPTC:Keywords", "-XMP-dc:Subject")
+        assert as_list(et["XMP-dc:Subject"]) == ["Cat"] and as_list(et["IPTC:Keywords"]) == ["Cat"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import make_image
+from conftest import make_image, set_keywords
 from mediaground.cli import main
 from mediaground.taxonomy import (
     Vocabulary, VocabularyError, install_vocabulary, load_library_vocabulary, load_vocabulary_file, term_key,
@@ -41,19 +41,6 @@ concepts:
     alt: [packshot, "Café au lait"]
 """
 
-
-def set_keywords(path: Path, iptc: list[str] | None = None, xmp: list[str] | None = None) -> None:
-    """IPTC 2:25 and XMP dc:subject written separately (pyexiv2), so they may disagree."""
-    import pyexiv2
-
-    img = pyexiv2.Image(str(path))
-    try:
-        if iptc is not None:
-            img.modify_iptc({"Iptc.Envelope.CharacterSet": "\x1b%G", "Iptc.Application2.Keywords": iptc})
-        if xmp is not None:
-            img.modify_xmp({"Xmp.dc.subject": xmp})
-    finally:
-        img.close()
 
 
 def sha256(path: Path) -> str:
