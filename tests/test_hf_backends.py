@@ -15,8 +15,6 @@ from PIL import Image
 from hf_tiny import make_tiny_clap, make_tiny_clip, make_tiny_siglip, tiny_copy
 from mediaground.errors import ModelError
 
-pytest.importorskip("transformers")
-pytest.importorskip("torch")
 
 RATE = 16_000
 

@@ -14,7 +14,6 @@ from PIL import Image
 
 from conftest import make_image, set_caption, tone, write_wav
 
-fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from mediaground.api.http import create_app  # noqa: E402

@@ -20,7 +20,6 @@ from PIL import Image
 
 from conftest import make_image, tone, write_wav
 
-mcp = pytest.importorskip("mcp")
 from mcp import ClientSession, StdioServerParameters, stdio_client  # noqa: E402
 
 CREATOR = "Ana Núñez"
