@@ -371,3 +371,24 @@ def test_ingest_commits_and_reports_when_an_added_space_cannot_be_filled(lib, tm
     assert result.added == 1 and lib.resolve(str(new))  # the asset is in the library
     assert result.spaces_behind and "no longer matches" in result.spaces_behind[0]
     assert "spaces_behind" in result.to_dict()
+
+
+def test_a_tag_edit_refreshes_text_spaces_only(lib, tmp_path):
+    """Same essence, new words: an image space keeps its vectors, a text space re-embeds the asset."""
+    image_shadow = migration.migrate(lib, GRID2)["space"]
+    text_shadow = migration.migrate(lib, "fake-text?dim=32", role="words")["space"]  # a text model beside
+    path = next((tmp_path / "media").glob("red_0.jpg"))
+    asset = lib.resolve(str(path))
+    model = get_model(GRID2)
+    seen = model.images_seen
+    set_caption(path, "a crimson square at dusk", keywords=["red"])
+    lib.ingest([path], workers=0)
+    assert model.images_seen == seen  # nothing re-decoded for the image shadow
+    assert lib.catalog.db.execute("SELECT 1 FROM space_assets WHERE space_id=? AND asset_id=?",
+                                  (image_shadow, asset)).fetchone()
+    doc = lib.catalog.db.execute("SELECT source_sha FROM vectors WHERE space_id=? AND chunk_id=?",
+                                 (text_shadow, f"{asset}:text")).fetchone()[0]
+    from mediaground.pipeline.embed import text_sha
+    from mediaground.pipeline.fill import asset_document
+
+    assert doc == text_sha(asset_document(lib.show(asset)["metadata"]))  # the new words

@@ -33,13 +33,14 @@ class FakeText(Embedder):
     inputs = frozenset({"text"})
     batch_size = 8
 
-    def __init__(self) -> None:
+    def __init__(self, dim: str = "64") -> None:
         self.calls = 0
         self.texts_seen = 0
+        self._dim = int(dim)  # an option (`fake-text?dim=32`): another space
 
     @property
     def dim(self) -> int:
-        return 64
+        return self._dim
 
     @property
     def revision(self) -> str:

@@ -60,6 +60,13 @@ def asset_document(metadata: dict) -> str:
     return text_document(searchable_for(metadata))
 
 
+def forget_text(db, asset_ids) -> None:
+    """An asset's words changed (its pixels and sound cannot: same essence, same asset): spaces that
+    embed text re-embed it at the next catch-up; image and audio spaces keep their vectors."""
+    db.executemany("DELETE FROM space_assets WHERE asset_id=? AND space_id IN"
+                   " (SELECT space_id FROM spaces WHERE modality='text')", [(a,) for a in asset_ids])
+
+
 def pending_assets(lib, space_id: str, duty: str) -> list:
     kinds = DUTY_KINDS[duty]
     sql = "SELECT asset_id, kind, current_sha256, metadata FROM assets a"

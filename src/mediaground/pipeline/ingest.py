@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from mediaground.catalog.db import now
 from mediaground.ids import file_sha256
 from mediaground.pipeline.embed import BatchVectors, text_sha
+from mediaground.pipeline.fill import forget_text
 from mediaground.pipeline.prepare import Prepared, prepare
 from mediaground.pipeline.scan import scan
 
@@ -393,8 +394,7 @@ class Ingestor:
                                (p.file_sha256, md_json, date, p.format, p.mime, p.width, p.height, p.duration, t,
                                 *trusted_point(p.metadata), p.asset_id))
                     cat.log(p.asset_id, "updated", path=p.path, file_sha256=p.file_sha256, changed=changed)
-                    # added and shadow spaces re-embed it at the catch-up after this ingest
-                    db.execute("DELETE FROM space_assets WHERE asset_id=?", (p.asset_id,))
+                    forget_text(db, [p.asset_id])  # text-embedding shadow/added spaces catch up
                 cat.add_version(p.file_sha256, p.asset_id, p.size, store_paths[p.file_sha256])
                 cat.upsert_path(p.path, p.asset_id, p.file_sha256, p.size, p.mtime_ns)
             vectors.record(lib)

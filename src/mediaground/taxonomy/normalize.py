@@ -159,7 +159,7 @@ def renormalize_catalog(lib: "Library", vocab: Vocabulary) -> dict[str, int]:
     touched. Returns {"assets", "changed", "reembedded", "unknown_terms"}."""
     from mediaground.catalog.db import now
     from mediaground.pipeline.embed import BatchVectors, text_sha
-    from mediaground.pipeline.fill import searchable_for
+    from mediaground.pipeline.fill import forget_text, searchable_for
     from mediaground.pipeline.ingest import text_document
 
     cat = lib.catalog
@@ -201,7 +201,7 @@ def renormalize_catalog(lib: "Library", vocab: Vocabulary) -> dict[str, int]:
         db.executemany("INSERT OR IGNORE INTO unknown_terms(asset_id, field, term, seen_at) VALUES (?,?,?,?)",
                        [(a, f, term, t) for a, f, term in unknown_rows])
         # added and shadow spaces that embed text re-embed these assets at the catch-up below
-        db.executemany("DELETE FROM space_assets WHERE asset_id=?", [(r["asset_id"],) for r, _ in changed])
+        forget_text(db, [r["asset_id"] for r, _ in changed])
     if changed:
         lib.catch_up()
     return {"assets": len(rows), "changed": len(changed), "reembedded": len(docs), "unknown_terms": len(unknown_rows)}
