@@ -357,6 +357,16 @@ def _xmp_coord(value: float, pos: str, neg: str) -> str:
     return f"{int(d)},{m:.8f}{neg if value < 0 else pos}"
 
 
+# place fields: the XMP property and the IPTC IIM dataset (Application2) each one is written to
+_PLACE_TAGS = {
+    "city": ("Xmp.photoshop.City", "City"),
+    "state": ("Xmp.photoshop.State", "ProvinceState"),
+    "country": ("Xmp.photoshop.Country", "CountryName"),
+    "country_code": ("Xmp.iptc.CountryCode", "CountryCode"),
+    "location": ("Xmp.iptc.Location", "SubLocation"),
+}
+
+
 def _image_tags(fmt: str, edits: Mapping[str, Any], exif0: dict[str, Any], iptc0: dict[str, Any],
                 xmp0: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The exiv2 changes (None = delete) for `edits`, given the tags the file holds now."""
@@ -410,21 +420,10 @@ def _image_tags(fmt: str, edits: Mapping[str, Any], exif0: dict[str, Any], iptc0
             if_present(xmp, xmp0, "Xmp.cc.license", value)
         elif name in ("licensor_url", "licensor_name"):
             _licensor_tags(name, value, xmp, xmp0)
-        elif name == "city":
-            xmp["Xmp.photoshop.City"] = value
-            iptc[ipt + "City"] = value
-        elif name == "state":
-            xmp["Xmp.photoshop.State"] = value
-            iptc[ipt + "ProvinceState"] = value
-        elif name == "country":
-            xmp["Xmp.photoshop.Country"] = value
-            iptc[ipt + "CountryName"] = value
-        elif name == "country_code":
-            xmp["Xmp.iptc.CountryCode"] = value
-            iptc[ipt + "CountryCode"] = value
-        elif name == "location":
-            xmp["Xmp.iptc.Location"] = value
-            iptc[ipt + "SubLocation"] = value
+        elif name in _PLACE_TAGS:
+            xmp_key, iptc_name = _PLACE_TAGS[name]
+            xmp[xmp_key] = value
+            iptc[ipt + iptc_name] = value
         elif name == "date_created":
             _date_tags(value, exif, iptc, xmp)
         elif name == "gps":
