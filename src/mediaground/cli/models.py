@@ -11,11 +11,10 @@ from pathlib import Path
 
 import click
 
+from mediaground.cli.common import echo_json, json_option
 from mediaground.errors import MediagroundError
 
-
-def _echo_json(obj) -> None:
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+# Imports inside the commands are deferred so that `mediaground --help` stays fast.
 
 
 @click.group()
@@ -29,7 +28,7 @@ def models() -> None:
               help="Copy the files from this local folder (a mirror or save_pretrained output) instead of the hub.")
 @click.option("--trust-on-first-use", is_flag=True,
               help="Accept files the catalogue pins no sha256 for, and record the hashes they have now.")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@json_option
 def pull(model_id, source_dir, trust_on_first_use, as_json):
     """Download (or copy --from DIR) a model's weights, verify every sha256, and cache them."""
     from mediaground.models import cache
@@ -38,17 +37,13 @@ def pull(model_id, source_dir, trust_on_first_use, as_json):
         if not as_json:
             click.echo(f"  {status:21} {name}  sha256 {sha}", err=True)
 
-    try:
-        src = cache.source_of(model_id)
-        before = _pulled_at(cache, model_id, src.revision)
-        if not as_json:
-            origin = source_dir if source_dir is not None else f"{src.hub}@{src.revision}"
-            click.echo(f"pulling {model_id} from {origin}", err=True)
-        folder = cache.pull(model_id, source_dir=source_dir, trust_on_first_use=trust_on_first_use,
-                            progress=progress)
-        manifest = cache.read_manifest(folder) or {}
-    except MediagroundError as exc:
-        raise click.ClickException(str(exc)) from exc
+    src = cache.source_of(model_id)
+    before = _pulled_at(cache, model_id, src.revision)
+    if not as_json:
+        origin = source_dir if source_dir is not None else f"{src.hub}@{src.revision}"
+        click.echo(f"pulling {model_id} from {origin}", err=True)
+    folder = cache.pull(model_id, source_dir=source_dir, trust_on_first_use=trust_on_first_use, progress=progress)
+    manifest = cache.read_manifest(folder) or {}
     files = manifest.get("files", {})
     already = before is not None and before == manifest.get("pull_id")  # intact copy, nothing fetched
     trusted = {name: r["sha256"] for name, r in files.items() if r.get("status") == "trusted-on-first-use"}
@@ -58,7 +53,7 @@ def pull(model_id, source_dir, trust_on_first_use, as_json):
                                      "backend": src.backend,
                                      "files": {name: r["sha256"] for name, r in files.items()}}}}
     if as_json:
-        _echo_json({"model_id": model_id, "path": str(folder), "revision": manifest.get("revision"),
+        echo_json({"model_id": model_id, "path": str(folder), "revision": manifest.get("revision"),
                     "resolved_revision": manifest.get("resolved_revision"), "origin": manifest.get("origin"),
                     "already_cached": already, "files": [{"name": n, **r} for n, r in files.items()],
                     "trusted_on_first_use": sorted(trusted), "pin": pin})
@@ -82,18 +77,15 @@ def _pulled_at(cache, model_id: str, revision: str) -> str | None:
 
 
 @models.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@json_option
 def list_(as_json):
     """Registered model ids with their catalogue entry, and whether pulled weights are cached."""
     from mediaground.models import cache
     from mediaground.models.catalogue import load_catalogue
     from mediaground.models.registry import available
 
-    try:
-        registered = set(available())
-        catalogue = load_catalogue()
-    except MediagroundError as exc:
-        raise click.ClickException(str(exc)) from exc
+    registered = set(available())
+    catalogue = load_catalogue()
     rows = []
     for model_id in sorted(registered | set(catalogue)):
         info = catalogue.get(model_id)
@@ -113,10 +105,13 @@ def list_(as_json):
             "cached": cache.is_cached(model_id) if pullable else None,
         })
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     for r in rows:
         state = ("cached" if r["cached"] else "not pulled") if r["pullable"] else r["status"]
         flags = "" if r["registered"] else "  (no backend registered)"
         dep = f"  deprecated {r['deprecated_on']}" if r["deprecated_on"] else ""
         click.echo(f"{r['id']:26} {','.join(r['modalities']):12} {state:13} {r['description'][:70]}{dep}{flags}")
+
+
+COMMANDS = [models]

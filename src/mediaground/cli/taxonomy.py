@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from mediaground.cli import _echo_json, _open, json_option, library_option
+from mediaground.cli.common import echo_answer, echo_json, json_option, library_option, open_library
+
+# Imports inside the commands are deferred so that `mediaground --help` stays fast.
 
 
 @click.group()
@@ -24,14 +26,14 @@ def taxonomy_import(file, lang, library_path, as_json):
     the catalog's keywords to its preferred labels (files are not changed) and report unknown terms."""
     from mediaground.taxonomy import install_vocabulary, load_vocabulary_file, renormalize_catalog
 
-    with _open(library_path) as lib:
+    with open_library(library_path) as lib:
         vocab = load_vocabulary_file(file, lang=lang)
         with lib.writing():
             path = install_vocabulary(lib, vocab)
             counts = renormalize_catalog(lib, vocab)
         result = {"installed": str(path), "concepts": len(vocab), "warnings": vocab.warnings, **counts}
         if as_json:
-            _echo_json(result)
+            echo_json(result)
             return
         for w in vocab.warnings:
             click.echo(f"warning: {w}", err=True)
@@ -52,7 +54,7 @@ def taxonomy_export(file, fmt, library_path):
     from mediaground.util import atomic_write_bytes
 
     fmt = fmt or ("ttl" if file.suffix.lower() in (".ttl", ".turtle") else "yaml")
-    with _open(library_path) as lib:
+    with open_library(library_path) as lib:
         vocab = _require(lib, load_library_vocabulary(lib))
         if fmt == "ttl":
             from mediaground.taxonomy.skos import to_turtle
@@ -79,10 +81,10 @@ def taxonomy_show(library_path, as_json):
     """Print the vocabulary as a tree (or --json)."""
     from mediaground.taxonomy import load_library_vocabulary, taxonomy_path
 
-    with _open(library_path) as lib:
+    with open_library(library_path) as lib:
         vocab = _require(lib, load_library_vocabulary(lib))
         if as_json:
-            _echo_json({"path": str(taxonomy_path(lib)), **vocab.to_dict()})
+            echo_json({"path": str(taxonomy_path(lib)), **vocab.to_dict()})
             return
         title = vocab.scheme.title or vocab.scheme.uri
         click.echo(f"{title}  ({len(vocab)} concepts, {taxonomy_path(lib)})")
@@ -110,17 +112,17 @@ def taxonomy_unknown(library_path, as_json):
     """Keywords and genres found at ingest that the vocabulary does not know, most used first."""
     from mediaground.taxonomy import unknown_terms_report
 
-    with _open(library_path) as lib:
-        rows = unknown_terms_report(lib)
-        if as_json:
-            _echo_json({"unknown": rows})
-            return
-        if not rows:
-            click.echo("no unknown terms")
-        for r in rows:
-            spell = f"  (also: {', '.join(s for s in r['spellings'] if s != r['term'])})" if len(r["spellings"]) > 1 else ""
-            examples = ", ".join(Path(e["path"]).name if e["path"] else e["asset_id"][:12] for e in r["examples"])
-            click.echo(f"{r['count']:5}  {r['field']:8}  {r['term']}{spell}   e.g. {examples}")
+    echo_answer(library_path, as_json, unknown_terms_report, _echo_unknown_terms,
+                to_json=lambda rows: {"unknown": rows})
+
+
+def _echo_unknown_terms(rows) -> None:
+    if not rows:
+        click.echo("no unknown terms")
+    for r in rows:
+        spell = f"  (also: {', '.join(s for s in r['spellings'] if s != r['term'])})" if len(r["spellings"]) > 1 else ""
+        examples = ", ".join(Path(e["path"]).name if e["path"] else e["asset_id"][:12] for e in r["examples"])
+        click.echo(f"{r['count']:5}  {r['field']:8}  {r['term']}{spell}   e.g. {examples}")
 
 
 @taxonomy.command("suggest")
@@ -136,7 +138,7 @@ def taxonomy_suggest(threshold, accept, library_path, as_json):
     from mediaground.taxonomy.suggest import DEFAULT_SUGGEST_THRESHOLD, accept_suggestions, suggest_merges
     from mediaground.taxonomy.vocab import Vocabulary
 
-    with _open(library_path) as lib:
+    with open_library(library_path) as lib:
         vocab = load_library_vocabulary(lib)
         suggestions = suggest_merges(lib, vocab, threshold if threshold is not None else DEFAULT_SUGGEST_THRESHOLD)
         chosen = _chosen(accept, len(suggestions))
@@ -152,7 +154,7 @@ def taxonomy_suggest(threshold, accept, library_path, as_json):
             out = {"suggestions": [s.to_dict(i) for i, s in enumerate(suggestions, 1)]}
             if result is not None:
                 out["accepted"] = result
-            _echo_json(out)
+            echo_json(out)
             return
         if not suggestions:
             click.echo("no suggestions")
@@ -217,7 +219,7 @@ def tag_auto(threshold, image_threshold, text_threshold, kinds, concepts, max_pe
 
     if dry_run and not write:
         raise click.UsageError("--dry-run goes with --write (without --write nothing is written anyway)")
-    with _open(library_path) as lib:
+    with open_library(library_path) as lib:
         vocab = _require(lib, load_library_vocabulary(lib))
         result = auto_tag(lib, vocab, threshold=threshold, kinds=kinds or None, concepts=concepts or None,
                           max_per_asset=max_per_asset,
@@ -225,7 +227,7 @@ def tag_auto(threshold, image_threshold, text_threshold, kinds, concepts, max_pe
         if write:
             write_tags(lib, result, dry_run=dry_run)
         if as_json:
-            _echo_json({**result.to_dict(), "dry_run": dry_run if write else None})
+            echo_json({**result.to_dict(), "dry_run": dry_run if write else None})
             return
         if not result.assignments:
             click.echo("no assignments")
@@ -248,6 +250,4 @@ def tag_auto(threshold, image_threshold, text_threshold, kinds, concepts, max_pe
             click.echo("nothing written; add the new ones to the files with --write (try --write --dry-run first)")
 
 
-def register(main: click.Group) -> None:
-    main.add_command(taxonomy)
-    main.add_command(tag)
+COMMANDS = [taxonomy, tag]

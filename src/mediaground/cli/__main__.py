@@ -1,0 +1,5 @@
+"""`python -m mediaground.cli` runs the `mediaground` command."""
+
+from mediaground.cli import main
+
+main()
