@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -97,3 +100,73 @@ def test_spaces_doctor_and_audit_commands(fake_lib, media_dir, tmp_path):
     html = tmp_path / "geo.html"
     r = _run("audit", "geo", "--library", lib, "--html", html)
     assert r.exit_code == 0 and "missing-gps" in r.output and "data:image/jpeg;base64," in html.read_text()
+
+
+def test_every_command_module_is_registered():
+    """`main` holds exactly the commands of the modules in `COMMAND_MODULES`, and every module of the
+    cli package (but the shared ones) is one of them: a new command module cannot be forgotten."""
+    import pkgutil
+
+    import mediaground.cli as cli
+
+    assert set(main.commands) == {"index", "search", "show", "meta", "status", "mark", "spaces", "migrate", "doctor",
+                                  "reindex", "audit", "export", "taxonomy", "tag", "models", "serve", "mcp"}
+    registered = [c for m in cli.COMMAND_MODULES for c in m.COMMANDS]
+    assert all(main.commands[c.name] is c for c in registered) and len(registered) == len(main.commands)
+    modules = {m.name for m in pkgutil.iter_modules(cli.__path__)} - {"common", "__main__"}
+    assert modules == {m.__name__.rsplit(".", 1)[-1] for m in cli.COMMAND_MODULES}
+    assert set(main.commands["audit"].commands) == {"alt-text", "geo", "labels", "pii"}
+    assert set(main.commands["export"].commands) == {"jsonld", "sanitized"}
+
+
+def test_command_modules_never_import_the_cli_package():
+    """Command modules import `mediaground.cli.common`, never `mediaground.cli` (no import cycles)."""
+    import ast
+
+    import mediaground.cli as cli
+
+    for path in Path(cli.__file__).parent.glob("*.py"):
+        if path.name in ("__init__.py", "__main__.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                assert name != "mediaground.cli" and (not name.startswith("mediaground.cli.")
+                                                      or name == "mediaground.cli.common"), (path.name, name)
+
+
+def test_help_does_not_load_the_library():
+    """Heavy imports wait until a command runs, so `mediaground --help` stays fast."""
+    code = "import sys, mediaground.cli; print(' '.join(sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert not {"mediaground.library", "torch", "lancedb", "rich", "uvicorn"} & set(loaded)
+
+
+def test_a_library_error_in_a_command_is_a_message(tmp_path, monkeypatch):
+    """A MediagroundError raised inside any command (by the library or not) becomes `Error: <message>`,
+    exit code 1, no traceback."""
+    import click
+
+    from mediaground.errors import MediagroundError
+
+    @click.command("raise-it")
+    def raise_it():
+        raise MediagroundError("the library said no")
+
+    main.add_command(raise_it)
+    try:
+        r = _run("raise-it")
+    finally:
+        del main.commands["raise-it"]
+    assert (r.exit_code, r.output) == (1, "Error: the library said no\n")
+
+    lib = tmp_path / "lib"
+    Library.create(lib, text_model="fake-text", image_model="fake-image", audio_model="fake-audio").close()
+
+    def fail(self):
+        raise MediagroundError("stats are broken")
+
+    monkeypatch.setattr(Library, "stats", fail)
+    r = _run("status", "--library", lib)
+    assert (r.exit_code, r.output) == (1, "Error: stats are broken\n") and "Traceback" not in r.output
