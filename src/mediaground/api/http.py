@@ -259,7 +259,7 @@ def create_app(library_path: str | os.PathLike, *, read_token: str | None = None
                date_from: str | None = Query(None, description="YYYY-MM-DD"),
                date_to: str | None = Query(None, description="YYYY-MM-DD")) -> dict[str, Any]:
         """Same results as `mediaground search --json`, each with "links"."""
-        from mediaground.metadata.geo import parse_bbox, parse_point
+        from mediaground.geo.points import parse_bbox, parse_point
 
         if radius_km is not None and not near:
             raise HTTPException(400, "radius_km needs near")

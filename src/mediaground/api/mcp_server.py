@@ -220,7 +220,7 @@ def build_server(library_path: str | os.PathLike, *, log_level: str = "WARNING")
             raise ToolError("radius_km needs near (\"LAT,LON\")")
         point = None
         if near:
-            from mediaground.metadata.geo import parse_point
+            from mediaground.geo.points import parse_point
 
             try:
                 point = parse_point(near)

@@ -13,7 +13,9 @@ import os
 from typing import Any
 
 from mediaground.audit.findings import Finding, Report
-from mediaground.metadata.geo import Place, find_place_in_query, resolve_place, valid_point
+from mediaground.geo.gazetteer import find_place_in_query, resolve_place
+from mediaground.geo.place import Place
+from mediaground.geo.points import valid_point
 
 DEFAULT_KINDS = ("image", "video")
 

@@ -37,7 +37,7 @@ def search(text, image, audio, asset, kind, date_from, date_to, near, radius_km,
         raise click.UsageError("--radius-km needs --near")
     point = box = None
     if near or bbox:
-        from mediaground.metadata.geo import parse_bbox, parse_point
+        from mediaground.geo.points import parse_bbox, parse_point
 
         try:
             point = parse_point(near) if near else None

@@ -306,7 +306,7 @@ class Ingestor:
         located = [(p, pt) for p, pt in located if pt[0] is not None]
         if not located:
             return
-        from mediaground.metadata.geo import reverse_geocode
+        from mediaground.geo.reverse import reverse_geocode
 
         for (p, _), place in zip(located, reverse_geocode([pt for _, pt in located])):
             if place is None:

@@ -179,11 +179,11 @@ def _allowed_assets(cat, q: Query) -> list[str] | None:
         sql += " AND lat IS NOT NULL"
     rows = cat.db.execute(sql, args).fetchall()
     if q.bbox:
-        from mediaground.metadata.geo import in_bbox
+        from mediaground.geo.points import in_bbox
 
         rows = [r for r in rows if in_bbox((r[1], r[2]), q.bbox)]
     if q.near and q.radius_km is not None:
-        from mediaground.metadata.geo import haversine_km
+        from mediaground.geo.points import haversine_km
 
         rows = [r for r in rows if haversine_km(q.near, (r[1], r[2])) <= q.radius_km]
     return [r[0] for r in rows]
@@ -199,7 +199,8 @@ def _listing(lib, kinds, allowed) -> list[tuple[str, _Candidate]]:
 def _geo_path(lib, q: Query, kinds, allowed):
     """Rank located assets by distance: from --near, or from a place named in the text query
     (resolved in the offline gazetteer), within PLACE_RADIUS_KM of it."""
-    from mediaground.metadata.geo import find_place_in_query, haversine_km
+    from mediaground.geo.gazetteer import find_place_in_query
+    from mediaground.geo.points import haversine_km
 
     centre, label, radius = q.near, "near", q.radius_km
     if not lib.catalog.db.execute("SELECT 1 FROM assets WHERE lat IS NOT NULL LIMIT 1").fetchone():
