@@ -40,14 +40,10 @@ def register(model_id: str, factory: Factory, aliases: tuple[str, ...] = ()) -> 
 
 
 def _register_builtins() -> None:
-    from mediaground.models import efficientnet, fake, minilm
+    from mediaground.models import efficientnet, minilm
 
     register(minilm.MODEL_ID, minilm.MiniLM, aliases=("minilm", "all-MiniLM-L6-v2"))
     register(efficientnet.MODEL_ID, efficientnet.EfficientNetLite0, aliases=("efficientnet",))
-    register(fake.FakeText.model_id, fake.FakeText)
-    register(fake.FakeImage.model_id, fake.FakeImage)
-    register(fake.FakeAudio.model_id, fake.FakeAudio)
-    register(fake.FakeJoint.model_id, fake.FakeJoint)
     register("whisper-tiny.en", _whisper, aliases=("whisper",))
     register("clip", _clip)      # any transformers CLIP folder: clip?path=DIR
     register("siglip", _siglip)  # any transformers SigLIP folder: siglip?path=DIR
