@@ -62,7 +62,7 @@ class ImagePreprocessor:
     resample: str = "bilinear"
 
     def __call__(self, image) -> np.ndarray:
-        from PIL import Image
+        from PIL import Image  # decoders only: not loaded by importing the registry
 
         filt = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC}[self.resample]
         w, h = image.size

@@ -106,7 +106,7 @@ class CLAP(HFFolderModel, Embedder):
     def embed_windows(self, audio: np.ndarray, window_s: float = WINDOW_S,
                       hop_s: float = HOP_S) -> tuple[np.ndarray, list[tuple[float, float]]]:
         """(n, dim) L2-normalized vectors of fixed windows of 16 kHz audio and their (start, end) seconds."""
-        from mediaground.media.audio import windows
+        from mediaground.media.audio import windows  # media.audio loads PyAV: only where audio is embedded
 
         if window_s > self.max_window_s:
             raise ModelError(f"{self.model_id}: window_s {window_s} is longer than the model's "
@@ -133,10 +133,10 @@ class CLAP(HFFolderModel, Embedder):
         return l2_normalize(vectors.astype(np.float64).mean(axis=0, keepdims=True))[0]
 
     def _embed_pieces(self, pieces: list[np.ndarray]) -> np.ndarray:
-        from scipy.signal import resample_poly
+        from scipy.signal import resample_poly  # heavy (~0.7 s): only CLAP's resampling needs it
 
         model = self._load()
-        import torch
+        import torch  # heavy: already loaded by _load(), never at import
 
         rate = self.sampling_rate
         g = math.gcd(rate, INPUT_RATE)
@@ -158,7 +158,7 @@ class CLAP(HFFolderModel, Embedder):
         # `texts` already carry the prompt: Embedder.embed_texts applies self.prompt.
         tokenizer = self._load_tokenizer()
         model = self._load()
-        import torch
+        import torch  # heavy: already loaded by _load(), never at import
 
         enc = tokenizer(list(texts), padding=True, truncation=True, max_length=self._text_max_length(),
                         return_tensors="pt")
