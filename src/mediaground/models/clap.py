@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from mediaground.errors import ModelError
-from mediaground.models.base import Embedder, l2_normalize
+from mediaground.models.base import Embedder, as_mono_audio, l2_normalize
 from mediaground.models.hf_clip import HFFolderModel, import_transformers, load_pretrained, pooled, read_json
 
 FAMILY = "clap"
@@ -111,7 +111,7 @@ class CLAP(HFFolderModel, Embedder):
         if window_s > self.max_window_s:
             raise ModelError(f"{self.model_id}: window_s {window_s} is longer than the model's "
                              f"{self.max_window_s:g} s input")
-        audio = _as_audio(audio)
+        audio = as_mono_audio(audio)
         try:
             spans = windows(len(audio) / INPUT_RATE, window_s, hop_s)
         except ValueError as exc:
@@ -166,13 +166,3 @@ class CLAP(HFFolderModel, Embedder):
             feats = pooled(model.get_text_features(input_ids=enc["input_ids"],
                                                    attention_mask=enc["attention_mask"]))
         return l2_normalize(feats.float().numpy())
-
-
-def _as_audio(audio: np.ndarray) -> np.ndarray:
-    audio = np.asarray(audio)
-    if audio.ndim != 1:
-        raise ModelError(f"audio must be mono 1-D samples, got shape {audio.shape}")
-    audio = np.ascontiguousarray(audio, dtype=np.float32)
-    if not np.all(np.isfinite(audio)):
-        raise ModelError("audio contains NaN or infinite samples")
-    return audio

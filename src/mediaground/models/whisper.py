@@ -62,7 +62,7 @@ import numpy as np
 
 from mediaground.errors import ModelError
 from mediaground.models import runtime as rt
-from mediaground.models.base import Embedder, l2_normalize
+from mediaground.models.base import Embedder, as_mono_audio, l2_normalize
 from mediaground.models.speech import Segment, Transcript, Word
 
 MODEL_ID = "whisper-tiny.en"
@@ -310,7 +310,7 @@ class Whisper(Embedder):
     # --- work ---------------------------------------------------------------------------
     def transcribe(self, audio: np.ndarray) -> Transcript:
         """Transcript of float32 mono 16 kHz samples; times in seconds from the array's start."""
-        audio = _as_audio(audio)
+        audio = as_mono_audio(audio)
         duration = len(audio) / SAMPLE_RATE
         if not len(audio):
             return Transcript(None, None, 0.0, [])
@@ -346,7 +346,7 @@ class Whisper(Embedder):
 
         if window_s > N_FRAMES * MEL_HOP / SAMPLE_RATE:
             raise ModelError(f"window_s {window_s} is longer than Whisper's 30 s input")
-        audio = _as_audio(audio)
+        audio = as_mono_audio(audio)
         spans = windows(len(audio) / SAMPLE_RATE, window_s, hop_s)
         out = np.zeros((len(spans), self.dim), np.float32)
         if not spans:
@@ -395,16 +395,6 @@ def detected_language(segments: list[Segment], language: str | None,
         return None, None
     probability = round(float(probability), 4)
     return (language if probability >= LANGUAGE_CONFIDENCE else None), probability
-
-
-def _as_audio(audio: np.ndarray) -> np.ndarray:
-    audio = np.asarray(audio)
-    if audio.ndim != 1:
-        raise ModelError(f"audio must be mono 1-D samples, got shape {audio.shape}")
-    audio = np.ascontiguousarray(audio, dtype=np.float32)
-    if not np.all(np.isfinite(audio)):
-        raise ModelError("audio contains NaN or infinite samples")
-    return audio
 
 
 def _clip(t: float, duration: float) -> float:
