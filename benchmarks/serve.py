@@ -46,6 +46,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def install_fakes(root: Path) -> None:
+    """The fake models are a test plugin, not shipped: this adds tests/ to sys.path to import
+    tests/fakes.py, which installs them (a .dist-info in `root`, on sys.path and $PYTHONPATH) for
+    this process and the server it starts, the way tests/conftest.py does."""
+    sys.path.insert(0, str(REPO / "tests"))
+    import fakes
+
+    fakes.install_plugin(root)
+
+
 def build_library(root: Path, media: Path, fake: bool) -> Path:
     from mediaground.library import Library
 
@@ -136,12 +146,14 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--duration", type=float, default=10.0, help="seconds per phase")
     ap.add_argument("--limit", type=int, default=10)
-    ap.add_argument("--fake", action="store_true", help="fake models (no weights needed)")
+    ap.add_argument("--fake", action="store_true", help="the fake models of tests/fakes.py (no weights needed)")
     ap.add_argument("--library", type=Path, help="an existing library (else one is built in a temp dir)")
     ap.add_argument("--media", type=Path, help="media to index (default ../shared/samples/photos or tests/data)")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="mediaground-serve-bench-") as tmp:
+        if args.fake:
+            install_fakes(Path(tmp) / "fakes")
         if args.library:
             library = args.library
         else:

@@ -20,6 +20,12 @@ os.environ.setdefault("MEDIAGROUND_CACHE", tempfile.mkdtemp(prefix="mediaground-
 os.environ.pop("MEDIAGROUND_LIBRARY", None)
 os.environ.pop("MEDIAGROUND_RUNTIME", None)
 
+# The fake models (fake-text, fake-image, fake-audio, fake-joint) are a test plugin, not built-ins:
+# installed before any library is opened, for this process and every one the tests start.
+import fakes  # noqa: E402  (pytest puts tests/ on sys.path to import this conftest)
+
+fakes.install_plugin()
+
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220), "yellow": (230, 230, 30),
            "white": (245, 245, 245), "black": (10, 10, 10), "orange": (240, 140, 20), "purple": (130, 30, 150)}
 

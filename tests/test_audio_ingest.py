@@ -135,7 +135,7 @@ def test_low_confidence_transcripts_count_less_and_say_so(fake_lib, audio_dir):
 def test_reindex_repins_a_changed_model_and_rebuilds_audio(fake_lib, audio_dir, monkeypatch):
     from mediaground.errors import ModelError
     from mediaground.library import Library
-    from mediaground.models.fake import FakeAudio
+    from fakes import FakeAudio
 
     fake_lib.ingest([audio_dir], workers=0)
     root = fake_lib.root

@@ -100,7 +100,7 @@ def test_clap_declares_dim_from_config_without_loading(tiny_root):
 
 
 def test_existing_spaces_keep_their_modality():
-    from mediaground.models.fake import FakeAudio, FakeImage, FakeText
+    from fakes import FakeAudio, FakeImage, FakeText
 
     assert FakeText().space().modality == "text"
     assert FakeImage().space().modality == "image"

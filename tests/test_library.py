@@ -97,7 +97,7 @@ def test_spaces_are_pinned_and_a_changed_model_is_refused(fake_lib, media_dir, m
     assert spaces["image"]["vectors"] == 6 and spaces["text"]["vectors"] == 6
     root = fake_lib.root
     fake_lib.close()
-    from mediaground.models.fake import FakeImage
+    from fakes import FakeImage
 
     monkeypatch.setattr(FakeImage, "weights_sha256", lambda self: "0" * 64)
     with Library.open(root) as lib:

@@ -52,7 +52,9 @@ def library(tmp_path_factory):
 
 
 def _env() -> dict[str, str]:
-    return {"MEDIAGROUND_CACHE": os.environ["MEDIAGROUND_CACHE"], "PYTHONUNBUFFERED": "1"}
+    # PYTHONPATH: where conftest installed the fake models' plugin (tests/fakes.py)
+    return {"MEDIAGROUND_CACHE": os.environ["MEDIAGROUND_CACHE"], "PYTHONPATH": os.environ["PYTHONPATH"],
+            "PYTHONUNBUFFERED": "1"}
 
 
 def _stdio_params(lib_path: Path) -> StdioServerParameters:

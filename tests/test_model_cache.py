@@ -287,7 +287,7 @@ def test_models_without_a_source_and_bad_entries(env, mirror):
     from mediaground.models import cache
 
     with pytest.raises(ModelError, match="no \"source\""):
-        cache.pull("fake-text", source_dir=mirror)
+        cache.pull("minilm-l6-v2", source_dir=mirror)
     with pytest.raises(ModelError, match="not in the model catalogue"):
         cache.pulled_path("no-such-model")
     env["catalogue"]["test-pull"]["source"]["files"] = {"../escape": None}
@@ -409,7 +409,7 @@ def test_cli_refuses_unpinned_files_unless_trusted(env, mirror):
     text = runner.invoke(main, ["models", "pull", "test-tofu", "--from", str(mirror), "--trust-on-first-use"])
     assert text.exit_code == 0 and "already in the cache" in text.output
 
-    bad = runner.invoke(main, ["models", "pull", "fake-text"])
+    bad = runner.invoke(main, ["models", "pull", "minilm-l6-v2"])
     assert bad.exit_code == 1 and "cannot be pulled" in bad.output
 
 

@@ -209,7 +209,7 @@ def test_international_and_trunk_formats():
 
 @pytest.fixture
 def pii_lib(fake_lib, tmp_path, monkeypatch):
-    from mediaground.models.fake import FakeAudio
+    from fakes import FakeAudio
     from mediaground.privacy.flags import set_flag
 
     root = tmp_path / "media"

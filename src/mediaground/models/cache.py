@@ -40,7 +40,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
 from mediaground.errors import MediagroundError, ModelError
-from mediaground.util import atomic_write_bytes, fsync_dir
+from mediaground.models.catalogue import model_info
+from mediaground.util import atomic_write_bytes, fsync_dir, sha256_file
 
 ENV_VAR = "MEDIAGROUND_MODEL_CACHE"
 MANIFEST = "manifest.json"
@@ -80,8 +81,6 @@ class Source:
 
 def source_of(model_id: str) -> Source:
     """The catalogue's ``source`` of a model; ModelError when it has none or it is malformed."""
-    from mediaground.models.catalogue import model_info
-
     info = model_info(model_id)
     if info is None:
         raise ModelError(f"model {model_id} is not in the model catalogue")
@@ -191,7 +190,7 @@ def pull(model_id: str, source_dir: str | os.PathLike | None = None, fetch: Fetc
 def _hub_fetch(repo: str, filename: str, revision: str) -> Path:
     """One file from the Hugging Face hub (through its own cache). Only `models pull` gets here."""
     try:
-        from huggingface_hub import hf_hub_download
+        from huggingface_hub import hf_hub_download  # optional: only `models pull` from the hub needs it
     except ImportError as exc:
         raise ModelError("pulling from the hub needs huggingface_hub (pip install huggingface_hub); "
                          "or pull --from a local folder") from exc
@@ -267,8 +266,6 @@ def pulled_path(model_id: str) -> Path:
 
     Raises ModelError when the model was not pulled, when a file changed since (size or sha256),
     or when the catalogue now pins other hashes than the cached copy was verified against."""
-    from mediaground.util import sha256_file
-
     src = source_of(model_id)
     folder = model_dir(model_id, src.revision)
     manifest = read_manifest(folder)

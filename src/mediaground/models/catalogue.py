@@ -4,7 +4,7 @@
 status, deprecation date and replacement). A JSON file named by `MEDIAGROUND_MODEL_CATALOGUE`
 is read on top of it: its entries add models or override fields of shipped ones, e.g.
 
-    {"fake-image": {"deprecated_on": "2020-01-01", "replacement": "fake-image-2"}}
+    {"efficientnet-lite0": {"deprecated_on": "2020-01-01", "replacement": "clip-vit-base-patch32"}}
 
 The files are small and read on every call, so an override set at run time takes effect at once.
 """

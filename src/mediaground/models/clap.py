@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from mediaground.errors import ModelError
-from mediaground.models.base import Embedder, l2_normalize
+from mediaground.models.base import Embedder, as_mono_audio, l2_normalize
 from mediaground.models.hf_clip import HFFolderModel, import_transformers, load_pretrained, pooled, read_json
 
 FAMILY = "clap"
@@ -106,12 +106,12 @@ class CLAP(HFFolderModel, Embedder):
     def embed_windows(self, audio: np.ndarray, window_s: float = WINDOW_S,
                       hop_s: float = HOP_S) -> tuple[np.ndarray, list[tuple[float, float]]]:
         """(n, dim) L2-normalized vectors of fixed windows of 16 kHz audio and their (start, end) seconds."""
-        from mediaground.media.audio import windows
+        from mediaground.media.audio import windows  # media.audio loads PyAV: only where audio is embedded
 
         if window_s > self.max_window_s:
             raise ModelError(f"{self.model_id}: window_s {window_s} is longer than the model's "
                              f"{self.max_window_s:g} s input")
-        audio = _as_audio(audio)
+        audio = as_mono_audio(audio)
         try:
             spans = windows(len(audio) / INPUT_RATE, window_s, hop_s)
         except ValueError as exc:
@@ -133,10 +133,10 @@ class CLAP(HFFolderModel, Embedder):
         return l2_normalize(vectors.astype(np.float64).mean(axis=0, keepdims=True))[0]
 
     def _embed_pieces(self, pieces: list[np.ndarray]) -> np.ndarray:
-        from scipy.signal import resample_poly
+        from scipy.signal import resample_poly  # heavy (~0.7 s): only CLAP's resampling needs it
 
         model = self._load()
-        import torch
+        import torch  # heavy: already loaded by _load(), never at import
 
         rate = self.sampling_rate
         g = math.gcd(rate, INPUT_RATE)
@@ -158,7 +158,7 @@ class CLAP(HFFolderModel, Embedder):
         # `texts` already carry the prompt: Embedder.embed_texts applies self.prompt.
         tokenizer = self._load_tokenizer()
         model = self._load()
-        import torch
+        import torch  # heavy: already loaded by _load(), never at import
 
         enc = tokenizer(list(texts), padding=True, truncation=True, max_length=self._text_max_length(),
                         return_tensors="pt")
@@ -166,13 +166,3 @@ class CLAP(HFFolderModel, Embedder):
             feats = pooled(model.get_text_features(input_ids=enc["input_ids"],
                                                    attention_mask=enc["attention_mask"]))
         return l2_normalize(feats.float().numpy())
-
-
-def _as_audio(audio: np.ndarray) -> np.ndarray:
-    audio = np.asarray(audio)
-    if audio.ndim != 1:
-        raise ModelError(f"audio must be mono 1-D samples, got shape {audio.shape}")
-    audio = np.ascontiguousarray(audio, dtype=np.float32)
-    if not np.all(np.isfinite(audio)):
-        raise ModelError("audio contains NaN or infinite samples")
-    return audio

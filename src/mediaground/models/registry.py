@@ -3,7 +3,8 @@
 A model is named by a *spec*: its id, optionally followed by options in URL query form,
 e.g. ``efficientnet-lite0?resample=bicubic`` or ``clip?path=/models/clip-vit-b32``. Factories take
 the options as keyword arguments (strings). The canonical spec (id + sorted options) is what a
-library stores beside each pinned space, so the exact model can be rebuilt later.
+library stores beside each pinned space, so the exact model can be rebuilt later. The text of a
+spec is read and written by `mediaground.models.spec`; resolving its id (aliases, known ids) is here.
 
 Built-in backends register in `_register_builtins`; third-party ones through the
 `mediaground.models` entry point group (a callable receiving `register`), loaded lazily once.
@@ -16,10 +17,14 @@ from __future__ import annotations
 import threading
 from importlib.metadata import entry_points
 from typing import Callable
-from urllib.parse import parse_qsl, urlencode
 
 from mediaground.errors import MediagroundError, ModelError, UnknownModelError
+from mediaground.models import efficientnet, minilm, pulled, remote
 from mediaground.models.base import Embedder
+from mediaground.models.clap import CLAP
+from mediaground.models.hf_clip import HFImageText
+from mediaground.models.spec import format_spec, spec_name, split_spec
+from mediaground.models.whisper import Whisper, WhisperTinyEn
 
 Factory = Callable[..., Embedder]
 
@@ -40,53 +45,33 @@ def register(model_id: str, factory: Factory, aliases: tuple[str, ...] = ()) -> 
 
 
 def _register_builtins() -> None:
-    from mediaground.models import efficientnet, fake, minilm
-
     register(minilm.MODEL_ID, minilm.MiniLM, aliases=("minilm", "all-MiniLM-L6-v2"))
     register(efficientnet.MODEL_ID, efficientnet.EfficientNetLite0, aliases=("efficientnet",))
-    register(fake.FakeText.model_id, fake.FakeText)
-    register(fake.FakeImage.model_id, fake.FakeImage)
-    register(fake.FakeAudio.model_id, fake.FakeAudio)
-    register(fake.FakeJoint.model_id, fake.FakeJoint)
-    register("whisper-tiny.en", _whisper, aliases=("whisper",))
+    register("whisper-tiny.en", WhisperTinyEn, aliases=("whisper",))
     register("clip", _clip)      # any transformers CLIP folder: clip?path=DIR
     register("siglip", _siglip)  # any transformers SigLIP folder: siglip?path=DIR
     register("clap", _clap)      # any transformers CLAP folder: clap?path=DIR
     register("whisper-ct2", _whisper_ct2)  # any CTranslate2 Whisper folder: whisper-ct2?path=DIR
-    from mediaground.models import pulled, remote
-
     remote.register_remote(register)  # openai-embeddings, vertex-multimodal
-    pulled.register_pulled(register)  # catalogue entries with a "source" (`mediaground models pull`)
+    # catalogue entries with a "source" (`mediaground models pull`): each builds its backend by spec
+    pulled.register_pulled(register, get_model)
 
 
-def _whisper() -> Embedder:
-    from mediaground.models.whisper import WhisperTinyEn  # faster-whisper loads only when used
-
-    return WhisperTinyEn()
-
-
+# Backends load their weights (and torch, transformers, faster-whisper) on first use, not here.
 def _whisper_ct2(path: str, model_id: str | None = None, revision: str | None = None,
                  compute_type: str = "int8") -> Embedder:
-    from mediaground.models.whisper import Whisper
-
     return Whisper(path=path, model_id=model_id, revision=revision, compute_type=compute_type)
 
 
 def _clip(path: str | None = None, **options) -> Embedder:
-    from mediaground.models.hf_clip import HFImageText  # torch/transformers load only when used
-
     return HFImageText(path, family="clip", **options)
 
 
 def _siglip(path: str | None = None, **options) -> Embedder:
-    from mediaground.models.hf_clip import HFImageText
-
     return HFImageText(path, family="siglip", **options)
 
 
 def _clap(path: str | None = None, **options) -> Embedder:
-    from mediaground.models.clap import CLAP
-
     return CLAP(path, **options)
 
 
@@ -114,16 +99,8 @@ def reset_for_tests() -> None:
 
 def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
     """``"id?k=v&k2=v2"`` → (canonical id, options). Unknown ids raise UnknownModelError."""
-    name, _, query = spec.strip().partition("?")
-    options = dict(parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)))
+    name, options = split_spec(spec)
     return canonical_id(name), options
-
-
-def format_spec(model_id: str, options: dict[str, str] | None = None) -> str:
-    """The canonical spec string: id, then options sorted by key."""
-    if not options:
-        return model_id
-    return f"{model_id}?{urlencode(sorted((str(k), str(v)) for k, v in options.items()))}"
 
 
 def canonical_spec(spec: str) -> str:
@@ -132,7 +109,7 @@ def canonical_spec(spec: str) -> str:
 
 def canonical_id(name: str) -> str:
     _ensure_loaded()
-    name = name.partition("?")[0]
+    name = spec_name(name)
     name = _aliases.get(name, name)
     if name not in _factories:
         known = ", ".join(sorted(_factories))

