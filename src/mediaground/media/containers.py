@@ -8,9 +8,10 @@ where a segment or chunk starts and ends. The walkers take ``bytes`` or a read-o
 ``mmap.mmap`` (essence hashing maps large files rather than reading them in) and yield offsets,
 never copies: the caller slices what it needs.
 
-A structure that cannot be walked raises :class:`ContainerError`, whose ``reason`` is the one
-essence hashing reports ("not-media", "truncated", "corrupt"). Callers with their own error
-types or messages translate it; none of them sees a walk stop silently halfway.
+A walk never stops silently halfway: a structure that cannot be walked raises
+:class:`ContainerError`, whose ``reason`` is the one essence hashing reports ("not-media",
+"truncated", "corrupt"). Callers with their own error types or messages translate it, and a
+caller that tolerates a cut file (the sanitizer's header walk) says so where it catches it.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 __all__ = ["ContainerError", "JpegSegment", "PngChunk", "RiffChunk", "jpeg_segments", "png_chunks", "riff_chunks",
-           "EOI", "SOS", "ENTROPY", "PNG_SIGNATURE"]
+           "EOI", "SOS", "ENTROPY"]
 
 Buffer = bytes | mmap.mmap
 
 EOI, SOS = 0xD9, 0xDA
 ENTROPY = -1  # JpegSegment.marker of the entropy-coded data after an SOS
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class ContainerError(ValueError):
@@ -143,7 +144,7 @@ def png_chunks(buf: Buffer) -> Iterator[PngChunk]:
     runs past the end of `buf` (offset: the chunk's start). CRCs are not checked.
     """
     n = len(buf)
-    if buf[:8] != PNG_SIGNATURE:
+    if buf[:8] != _PNG_SIGNATURE:
         raise ContainerError("not-media", "bad PNG signature", 0)
     pos = 8
     while True:
