@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 
 from mediaground.errors import BadMediaError
+from mediaground.media.containers import ENTROPY, SOS, ContainerError, jpeg_segments, png_chunks, riff_chunks
 
 CHUNK = 1 << 20
 MAX_PIXELS = 200_000_000
@@ -71,57 +72,26 @@ def _jpeg(mm: mmap.mmap) -> str:
     so what remains is what the decoder needs. Stopping at the first EOI covers
     MPO (extra images appended) and trailers some cameras add.
     """
-    n = len(mm)
-    if mm[:2] != b"\xff\xd8":
-        raise BadMediaError("not-media", "no JPEG SOI marker")
     h = _hasher("jpeg-scan")
     h.update(b"\xff\xd8")
-    pos, seen_sos = 2, False
-    while True:
-        if pos >= n:
-            raise BadMediaError("truncated", "JPEG ends before EOI")
-        if mm[pos] != 0xFF:
-            raise BadMediaError("corrupt", f"expected a JPEG marker at byte {pos}")
-        while pos < n and mm[pos] == 0xFF:  # fill bytes
-            pos += 1
-        if pos >= n:
-            raise BadMediaError("truncated", "JPEG ends inside a marker")
-        m = mm[pos]
-        pos += 1
-        if m == 0xD9:  # EOI
-            if not seen_sos:
-                raise BadMediaError("truncated", "JPEG has no SOS (no image data)")
-            h.update(b"\xff\xd9")
-            return h.hexdigest()
-        if m == 0x00:
-            raise BadMediaError("corrupt", f"invalid JPEG marker FF00 at byte {pos - 2}")
-        if m == 0x01 or 0xD0 <= m <= 0xD7:  # standalone markers
-            h.update(bytes((0xFF, m)))
-            continue
-        if pos + 2 > n:
-            raise BadMediaError("truncated", "JPEG segment length past end of file")
-        length = int.from_bytes(mm[pos:pos + 2], "big")
-        end = pos + length
-        if length < 2 or end > n:
-            raise BadMediaError("truncated", f"JPEG segment FF{m:02X} runs past end of file")
-        if not (0xE0 <= m <= 0xEF or m == 0xFE):
-            h.update(bytes((0xFF, m)))
-            h.update(mm[pos:end])
-        pos = end
-        if m == 0xDA:  # SOS: entropy-coded data runs to the next marker other than FF00/RSTn
-            seen_sos = True
-            start = i = pos
-            while True:
-                i = mm.find(b"\xff", i)
-                if i < 0 or i + 1 >= n:
-                    raise BadMediaError("truncated", "JPEG scan data has no end marker")
-                nxt = mm[i + 1]
-                if nxt == 0x00 or 0xD0 <= nxt <= 0xD7:
-                    i += 2
-                    continue
-                break
-            h.update(mm[start:i])
-            pos = i
+    seen_sos = False
+    try:
+        for seg in jpeg_segments(mm):  # ends with the EOI
+            if seg.marker == ENTROPY:
+                h.update(mm[seg.start:seg.end])
+            elif seg.marker == 0x00:
+                raise BadMediaError("corrupt", f"invalid JPEG marker FF00 at byte {seg.offset}")
+            elif not (0xE0 <= seg.marker <= 0xEF or seg.marker == 0xFE):
+                h.update(b"\xff")
+                h.update(mm[seg.offset + 1:seg.end])  # marker, length and payload
+                seen_sos = seen_sos or seg.marker == SOS
+    except ContainerError as e:
+        if e.marker == 0x00:  # FF00 is stuffing, never a marker: say so before its length
+            raise BadMediaError("corrupt", f"invalid JPEG marker FF00 at byte {e.offset}") from None
+        raise BadMediaError(e.reason, e.detail) from None
+    if not seen_sos:
+        raise BadMediaError("truncated", "JPEG has no SOS (no image data)")
+    return h.hexdigest()
 
 
 # --- PNG -------------------------------------------------------------------
@@ -133,27 +103,18 @@ _PNG_KEEP = {b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"acTL", b"fcTL", b"fdAT", b"IE
 
 def _png(mm: mmap.mmap) -> str:
     """Hash type+data of the pixel chunks; IDAT is hashed as one stream so re-chunking is harmless."""
-    n = len(mm)
-    if mm[:8] != b"\x89PNG\r\n\x1a\n":
-        raise BadMediaError("not-media", "bad PNG signature")
     h = _hasher("png-chunks")
-    pos, prev = 8, b""
-    while True:
-        if pos + 8 > n:
-            raise BadMediaError("truncated", "PNG ends before IEND")
-        length = int.from_bytes(mm[pos:pos + 4], "big")
-        ctype = mm[pos + 4:pos + 8]
-        data_end = pos + 8 + length
-        if data_end + 4 > n:
-            raise BadMediaError("truncated", f"PNG chunk {ctype!r} runs past end of file")
-        if ctype in _PNG_KEEP:
-            if ctype != b"IDAT" or prev != b"IDAT":
-                h.update(ctype)
-            h.update(mm[pos + 8:data_end])
-            prev = ctype
-        if ctype == b"IEND":
-            return h.hexdigest()
-        pos = data_end + 4
+    prev = b""
+    try:
+        for chunk in png_chunks(mm):  # ends with IEND
+            if chunk.ctype in _PNG_KEEP:
+                if chunk.ctype != b"IDAT" or prev != b"IDAT":
+                    h.update(chunk.ctype)
+                h.update(mm[chunk.start:chunk.stop])
+                prev = chunk.ctype
+    except ContainerError as e:
+        raise BadMediaError(e.reason, e.detail) from None
+    return h.hexdigest()
 
 
 # --- WebP ------------------------------------------------------------------
@@ -171,18 +132,14 @@ def _webp(mm: mmap.mmap) -> str:
     if riff_end > n:
         raise BadMediaError("truncated", "WebP RIFF size exceeds file size")
     h = _hasher("webp-chunks")
-    pos, found = 12, False
-    while pos + 8 <= riff_end:
-        fourcc = mm[pos:pos + 4]
-        size = int.from_bytes(mm[pos + 4:pos + 8], "little")
-        end = pos + 8 + size
-        if end > riff_end:
-            raise BadMediaError("truncated", f"WebP chunk {fourcc!r} runs past end of file")
-        if fourcc in _WEBP_KEEP:
-            found = found or fourcc in (b"VP8 ", b"VP8L", b"ANMF")
-            h.update(fourcc)
-            h.update(mm[pos + 8:end])
-        pos = end + (size & 1)
+    found = False
+    for chunk in riff_chunks(mm, 12, riff_end):
+        if chunk.end > riff_end:
+            raise BadMediaError("truncated", f"WebP chunk {chunk.fourcc!r} runs past end of file")
+        if chunk.fourcc in _WEBP_KEEP:
+            found = found or chunk.fourcc in (b"VP8 ", b"VP8L", b"ANMF")
+            h.update(chunk.fourcc)
+            h.update(mm[chunk.start:chunk.end])
     if not found:
         raise BadMediaError("truncated", "WebP has no image bitstream")
     return h.hexdigest()

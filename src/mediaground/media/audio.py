@@ -14,7 +14,9 @@ transcribing, and Whisper invents text ("Thank you.") when asked to. Levels are 
 
 from __future__ import annotations
 
+import itertools
 import math
+import mmap
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ import av
 import numpy as np
 
 from mediaground.errors import BadMediaError
+from mediaground.media.containers import riff_chunks
 
 SAMPLE_RATE = 16_000
 SILENT_PEAK_DBFS = -50.0
@@ -76,20 +79,16 @@ def _wav_declared(path: str) -> float | None:
         head = f.read(12)
         if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
             return None  # RF64/BW64 keep real sizes in ds64: leave those to FFmpeg
-        byte_rate = 0
-        for _ in range(64):
-            chunk = f.read(8)
-            if len(chunk) < 8:
-                return None
-            cid, size = chunk[:4], int.from_bytes(chunk[4:], "little")
-            if cid == b"fmt ":
-                fmt = f.read(min(size, 16))
-                byte_rate = int.from_bytes(fmt[8:12], "little")
-                f.seek(size - len(fmt) + (size & 1), os.SEEK_CUR)
-            elif cid == b"data":  # 0 and 0xFFFFFFFF mean "unknown" (written while streaming)
-                return size / byte_rate if byte_rate and size not in (0, 0xFFFFFFFF) else None
-            else:
-                f.seek(size + (size & 1), os.SEEK_CUR)
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            byte_rate = 0
+            # the chunks up to the end of the file, whatever the RIFF size says; sizes as declared
+            for chunk in itertools.islice(riff_chunks(mm, 12, len(mm)), 64):
+                if chunk.fourcc == b"fmt ":
+                    fmt = mm[chunk.start:chunk.start + min(chunk.end - chunk.start, 16)]
+                    byte_rate = int.from_bytes(fmt[8:12], "little")
+                elif chunk.fourcc == b"data":  # 0 and 0xFFFFFFFF mean "unknown" (written while streaming)
+                    size = chunk.end - chunk.start
+                    return size / byte_rate if byte_rate and size not in (0, 0xFFFFFFFF) else None
     return None
 
 

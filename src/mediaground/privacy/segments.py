@@ -12,9 +12,16 @@
 
 Only APPn segments and PNG ancillary text chunks are ever removed; the image data, which the
 asset ID is computed from, is copied byte for byte (the export verifies the ID afterwards).
+The segments and chunks are found by :mod:`mediaground.media.containers`, the walk essence hashing
+uses too; this module decides what to cut.
 """
 
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+from mediaground.media.containers import EOI, SOS, ContainerError, JpegSegment, PngChunk, jpeg_segments, png_chunks
 
 __all__ = ["jpeg_trailer", "irb_resource_ids", "strip_irb", "strip_png_text", "IRB_DROP"]
 
@@ -23,59 +30,51 @@ _IRB_SIGNATURES = (b"8BIM", b"PHUT", b"AgHg", b"DCSR", b"MeSa", b"8B64")
 _PS = b"Photoshop 3.0\x00"
 
 
-def _segments(data: bytes):
-    """(marker, segment start, payload start, segment end) for each segment before the first SOS,
-    then ("SOS", position) once. Raises ValueError on a malformed header."""
-    if data[:2] != b"\xff\xd8":
-        raise ValueError("not a JPEG (no SOI)")
-    pos, n = 2, len(data)
-    while pos < n:
-        if data[pos] != 0xFF:
-            raise ValueError(f"expected a JPEG marker at byte {pos}")
-        while pos < n and data[pos] == 0xFF:
-            pos += 1
-        if pos >= n:
-            break
-        marker = data[pos]
-        start = pos - 1
-        pos += 1
-        if marker == 0xD9 or marker == 0xDA:
-            yield marker, start, pos, pos
-            return
-        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
-            continue
-        length = int.from_bytes(data[pos:pos + 2], "big")
-        if length < 2 or pos + length > n:
-            raise ValueError(f"JPEG segment FF{marker:02X} runs past the end of the file")
-        yield marker, start, pos + 2, pos + length
-        pos += length
+def _header_error(e: ContainerError) -> ValueError | None:
+    """How this module reports a walk that failed before the first SOS; None where the file merely
+    ends between segments (the header walk then just stops)."""
+    if e.reason == "not-media":
+        return ValueError("not a JPEG (no SOI)")
+    if e.marker is not None:
+        return ValueError(f"JPEG segment FF{e.marker:02X} runs past the end of the file")
+    if e.reason == "corrupt":
+        return ValueError(e.detail)
+    return None
+
+
+def _segments(data: bytes) -> Iterator[JpegSegment]:
+    """The segments with a length before the first SOS: the APPn segments edited here are among them.
+    Raises ValueError on a malformed header; a file that ends within it (or inside the SOS header)
+    just ends the walk."""
+    try:
+        for seg in jpeg_segments(data):
+            if seg.marker in (SOS, EOI):
+                return
+            if not seg.standalone:
+                yield seg
+    except ContainerError as e:
+        err = None if e.marker == SOS else _header_error(e)
+        if err is not None:
+            raise err from None
 
 
 def jpeg_image_end(data: bytes) -> int:
-    """Offset just past the first image's EOI marker."""
-    n = len(data)
-    pos = 2
-    for marker, _start, _payload, end in _segments(data):
-        pos = end
-        if marker == 0xD9:
-            return end
-        if marker == 0xDA:
-            break
-    # after the first SOS: entropy-coded data and more segments (progressive scans) until EOI
-    pos = pos + int.from_bytes(data[pos:pos + 2], "big") if pos + 2 <= n else n
-    while True:
-        i = data.find(b"\xff", pos)
-        if i < 0 or i + 1 >= n:
-            raise ValueError("JPEG has no EOI marker")
-        nxt = data[i + 1]
-        if nxt == 0x00 or nxt == 0xFF or 0xD0 <= nxt <= 0xD7:
-            pos = i + 1 if nxt == 0xFF else i + 2
-            continue
-        if nxt == 0xD9:
-            return i + 2
-        if i + 4 > n:
-            raise ValueError("JPEG ends inside a marker")
-        pos = i + 2 + int.from_bytes(data[i + 2:i + 4], "big")  # a segment between scans (DHT, SOS, ...)
+    """Offset just past the first image's EOI marker. Raises ValueError where the structure cannot be
+    walked that far (essence hashing rejects such a file too)."""
+    after_sos = False
+    try:
+        for seg in jpeg_segments(data):
+            after_sos = after_sos or seg.marker == SOS
+            if seg.marker == EOI:
+                return seg.end
+    except ContainerError as e:
+        if not after_sos and e.marker != SOS:
+            err = _header_error(e)
+            if err is not None:
+                raise err from None
+        elif after_sos and e.marker is not None and e.offset + 4 > len(data):
+            raise ValueError("JPEG ends inside a marker") from None
+    raise ValueError("JPEG has no EOI marker")
 
 
 def jpeg_trailer(data: bytes) -> int:
@@ -109,9 +108,9 @@ def _irb_parse(payload: bytes) -> list[tuple[int, int, int]] | None:
 
 
 def _app13(data: bytes):
-    for marker, start, payload, end in _segments(data):
-        if marker == 0xED and data[payload:payload + len(_PS)] == _PS:
-            yield start, payload + len(_PS), end
+    for seg in _segments(data):
+        if seg.marker == 0xED and data[seg.start:seg.start + len(_PS)] == _PS:
+            yield seg.offset, seg.start + len(_PS), seg.end
 
 
 def irb_resource_ids(data: bytes) -> list[int]:
@@ -153,8 +152,6 @@ def irb_resource(data: bytes, rid: int) -> bytes | None:
 
 def iptc_digest_current(data: bytes) -> bool | None:
     """Whether Photoshop's IPTC digest (0x0425) matches the IPTC block (0x0404); None without both."""
-    import hashlib
-
     iptc, digest = irb_resource(data, 0x0404), irb_resource(data, 0x0425)
     if iptc is None or digest is None:
         return None
@@ -166,8 +163,6 @@ def refresh_iptc_digest(data: bytes) -> tuple[bytes, bool]:
     programs; after exiv2 rewrote the IPTC it no longer matches, and Photoshop and ExifTool then
     distrust the IPTC ("IPTCDigest is not current"). Recompute it, as ExifTool does when it writes
     IPTC. Returns (bytes, changed)."""
-    import hashlib
-
     segs = list(_app13(data)) if data[:2] == b"\xff\xd8" else []
     if len(segs) != 1:
         return data, False
@@ -225,32 +220,30 @@ def strip_irb(data: bytes, drop: set[int] | None = None) -> tuple[bytes, list[in
 
 # ---------------------------------------------------------------- PNG
 
-_PNG_SIG = b"\x89PNG\r\n\x1a\n"
-
-
 def png_text_keywords(data: bytes) -> list[tuple[str, bytes]]:
     """(keyword, chunk type) of every PNG text chunk."""
     out = []
-    for ctype, body, _a, _b in _png_chunks(data):
-        if ctype in (b"tEXt", b"zTXt", b"iTXt"):
-            out.append((body.split(b"\x00", 1)[0].decode("latin-1"), ctype))
+    for chunk in _png_chunks(data):
+        if chunk.ctype in (b"tEXt", b"zTXt", b"iTXt"):
+            out.append((_keyword(data, chunk), chunk.ctype))
     return out
 
 
-def _png_chunks(data: bytes):
-    if data[:8] != _PNG_SIG:
-        raise ValueError("not a PNG")
-    pos, n = 8, len(data)
-    while pos + 12 <= n:
-        length = int.from_bytes(data[pos:pos + 4], "big")
-        ctype = data[pos + 4:pos + 8]
-        end = pos + 12 + length
-        if end > n:
-            raise ValueError("PNG chunk runs past the end of the file")
-        yield ctype, data[pos + 8:pos + 8 + length], pos, end
-        pos = end
-        if ctype == b"IEND":
-            break
+def _keyword(data: bytes, chunk: PngChunk) -> str:
+    """The keyword a text chunk's data starts with."""
+    return data[chunk.start:chunk.stop].split(b"\x00", 1)[0].decode("latin-1")
+
+
+def _png_chunks(data: bytes) -> Iterator[PngChunk]:
+    """The chunks up to IEND. Raises ValueError for a non-PNG or a chunk that runs past the end of the
+    file; a file that ends before a whole chunk header and CRC (12 bytes) just ends the walk."""
+    try:
+        yield from png_chunks(data)
+    except ContainerError as e:
+        if e.reason == "not-media":
+            raise ValueError("not a PNG") from None
+        if e.offset + 12 <= len(data):
+            raise ValueError("PNG chunk runs past the end of the file") from None
 
 
 def strip_png_text(data: bytes, keep: set[str]) -> tuple[bytes, list[str]]:
@@ -259,15 +252,15 @@ def strip_png_text(data: bytes, keep: set[str]) -> tuple[bytes, list[str]]:
     out = bytearray(data[:8])
     removed = []
     last = 8
-    for ctype, body, a, b in _png_chunks(data):
-        if ctype in (b"tEXt", b"zTXt", b"iTXt"):
-            keyword = body.split(b"\x00", 1)[0].decode("latin-1")
+    for chunk in _png_chunks(data):
+        if chunk.ctype in (b"tEXt", b"zTXt", b"iTXt"):
+            keyword = _keyword(data, chunk)
             if keyword not in keep:
                 removed.append(keyword)
-                last = b
+                last = chunk.end
                 continue
-        out += data[a:b]
-        last = b
+        out += data[chunk.offset:chunk.end]
+        last = chunk.end
     out += data[last:]
     return bytes(out), removed
 
@@ -280,8 +273,8 @@ def cut_jpeg_trailer(data: bytes) -> tuple[bytes, int]:
     if not data[end:].strip(b"\x00\xff"):
         return data, 0
     out = data[:end]
-    for marker, start, payload, seg_end in list(_segments(out)):
-        if marker == 0xE2 and out[payload:payload + 4] == b"MPF\x00":
-            out = out[:start] + out[seg_end:]
+    for seg in list(_segments(out)):
+        if seg.marker == 0xE2 and out[seg.start:seg.start + 4] == b"MPF\x00":
+            out = out[:seg.offset] + out[seg.end:]
             break
     return out, removed
