@@ -307,12 +307,12 @@ class Probe:
         self._patch(owner, name, make)
 
     def install(self) -> None:
-        import mediaground.pipeline.audio as audio_mod
-        import mediaground.pipeline.ingest as ingest_mod
+        import mediaground.ingest.audio as audio_mod
+        import mediaground.ingest.run as ingest_mod
         from mediaground.index.lance import LanceIndex
         from mediaground.models.base import Embedder
         from mediaground.models.whisper import Whisper
-        from mediaground.pipeline.embed import BatchVectors
+        from mediaground.ingest.embed import BatchVectors
 
         def count_transcript(tr) -> None:
             self.counts["segments"] += len(tr.segments)
@@ -432,7 +432,7 @@ WARM_CACHE = """
 import sys
 from mediaground.library import Library
 lib = Library.create(sys.argv[1])
-lib.text_model.runtime, lib.audio_model.runtime
+lib.spaces.text_model.runtime, lib.spaces.audio_model.runtime
 lib.close()
 """
 

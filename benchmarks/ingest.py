@@ -317,7 +317,7 @@ WARM_CACHE = """
 import sys
 from mediaground.library import Library
 lib = Library.create(sys.argv[1])
-lib.image_model.runtime, lib.text_model.runtime, lib.bridge.vectors
+lib.spaces.image_model.runtime, lib.spaces.text_model.runtime, lib.spaces.bridge.vectors
 lib.close()
 """
 
@@ -330,7 +330,7 @@ def warm(paths: list[Path], work: Path, workers: int | None) -> int:
     import subprocess
 
     from mediaground.library import Library
-    from mediaground.pipeline.ingest import Ingestor
+    from mediaground.ingest.run import Ingestor
 
     subprocess.run([sys.executable, "-c", WARM_CACHE, str(work / "lib-cache")], check=True, cwd=work)
     shutil.rmtree(work / "lib-cache", ignore_errors=True)
@@ -342,8 +342,8 @@ def warm(paths: list[Path], work: Path, workers: int | None) -> int:
         for p in paths[:8]:
             shutil.copy(p, sub / p.name)
         lib.ingest([sub], workers=workers)
-        _ = lib.bridge.vectors
-        return Ingestor(lib, workers=workers).workers
+        _ = lib.spaces.bridge.vectors
+        return Ingestor(lib.catalog, lib.index, lib.store, lib.spaces, lib.root, workers=workers).workers
     finally:
         lib.close()
         shutil.rmtree(work / "lib-warm", ignore_errors=True)
@@ -369,6 +369,9 @@ class PhaseTimer:
     def _patch(self, owner, name: str, make) -> None:
         original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
         self._undo.append((owner, name, original))
+        if isinstance(original, staticmethod):  # wrap the function, and keep it static
+            setattr(owner, name, staticmethod(functools.wraps(original.__func__)(make(original.__func__))))
+            return
         setattr(owner, name, functools.wraps(original)(make(original)))
 
     def wrap(self, owner, name: str, label: str) -> None:
@@ -430,8 +433,9 @@ TOP_PHASES = ["reconcile (start)", "scan (walk)", "sha256 of each file (main, se
 def profile_pipeline(folder: Path, n: int, workers: int | None, work: Path, model,
                      rss: WorkerRss | None = None) -> dict:
     """One instrumented pipeline round: wall time and peak-RSS growth per main-thread phase."""
-    import mediaground.pipeline.ingest as ingest_mod
-    from mediaground.catalog.db import Catalog
+    import mediaground.ingest.identify as identify_mod
+    import mediaground.ingest.run as ingest_mod
+    from mediaground.catalog.sqlite import SqliteCatalog
     from mediaground.index.lance import LanceIndex
     from mediaground.library import Library
     from mediaground.models.base import Embedder
@@ -441,8 +445,8 @@ def profile_pipeline(folder: Path, n: int, workers: int | None, work: Path, mode
     pt = PhaseTimer()
     pt.wrap(Library, "reconcile", "reconcile (start)")
     pt.wrap(ingest_mod, "scan", "scan (walk)")
-    pt.wrap(ingest_mod, "file_sha256", "sha256 of each file (main, serial)")
-    pt.wrap_generator(ingest_mod.Ingestor, "_prepared", "waiting on prepare workers",
+    pt.wrap(identify_mod, "file_sha256", "sha256 of each file (main, serial)")
+    pt.wrap_generator(ingest_mod, "extracted", "waiting on prepare workers",
                       "first prepared file (pool spawn + imports)")
     pt.wrap(ingest_mod.Ingestor, "_flush", "_flush total")
     pt.wrap(type(model), "run", "  image model.run")
@@ -452,7 +456,7 @@ def profile_pipeline(folder: Path, n: int, workers: int | None, work: Path, mode
     pt.wrap(ContentStore, "put", "  store.put (copy+fsync+rehash)")
     pt.wrap(LanceIndex, "upsert", "  lance upsert")
     pt.wrap(LanceIndex, "delete", "  lance delete")
-    pt.wrap_context(Catalog, "transaction", "  sqlite transactions")
+    pt.wrap_context(SqliteCatalog, "transaction", "  sqlite transactions")
     pt.wrap(LanceIndex, "optimize", "lance optimize (end)")
     threads0, (main0, kids0) = thread_cpu(), cpu_split()
     try:
@@ -509,7 +513,7 @@ def profile_prepare(paths: list[Path], preprocessor) -> dict[str, float]:
     from mediaground.media.image import decode_image
     from mediaground.media.sniff import sniff
     from mediaground.metadata.read import read_metadata
-    from mediaground.pipeline.prepare import prepare
+    from mediaground.ingest.extract import prepare
 
     pre = preprocessor
     filt = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC}[pre.resample]

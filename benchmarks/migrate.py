@@ -7,7 +7,7 @@
 A benchmark, not a test: it asserts nothing about speed. Absolute times are never compared across
 runs; what counts is the *ratio* of two speeds measured alternately in the same process:
 
-  migrate  wall time of `migration.migrate(lib, SPEC)` on a library that already holds the N
+  migrate  wall time of `lib.migrate(SPEC)` on a library that already holds the N
            images: decode the stored originals, preprocess, run the new model, write LanceDB and
            the catalog batch by batch (resumable), then the drift report              -> images/s
   model    `model.run(batch)` alone over the same N images, decoded and preprocessed beforehand
@@ -44,7 +44,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
 
-    from mediaground import migration
     from mediaground.library import Library
     from mediaground.media.image import decode_image
     from mediaground.models.registry import get_model
@@ -68,12 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         rows, report = [], None
         print("round migrate s  img/s cores   model s  img/s cores   ratio")
         for r in range(args.rounds):
-            shadow = lib.catalog.db.execute("SELECT space_id FROM spaces WHERE spec=? AND status != 'active'",
-                                            (args.spec,)).fetchone()
-            if shadow is not None and lib.space_row(shadow[0])["status"] != "retired":
-                migration.retire(lib, shadow[0])
+            shadow = [s for s in lib.catalog.spaces.all() if s.spec == args.spec and s.status != "active"]
+            if shadow and shadow[0].status != "retired":
+                lib.retire(shadow[0].space_id)
             c0, t0 = cpu_s(), time.perf_counter()
-            report = migration.migrate(lib, args.spec)
+            report = lib.migrate(args.spec)
             mig_s, mig_cpu = time.perf_counter() - t0, cpu_s() - c0
             assert report["filled"]["assets"] == args.n, report["filled"]
             model_s, model_cpu = run_model(model, batches)

@@ -119,6 +119,19 @@ def as_list(value) -> list:
     return [] if value is None else value if isinstance(value, list) else [value]
 
 
+def edit_catalog_file(catalog_path: Path, sql: str, *args) -> None:
+    """Fault injection: change the SQLite file behind the library's back, as another program (or a
+    library made with a plugin that is no longer installed) would. Never a way to read results."""
+    import sqlite3
+
+    con = sqlite3.connect(catalog_path)
+    try:
+        con.execute(sql, args)
+        con.commit()
+    finally:
+        con.close()
+
+
 def sha256_of(path: Path) -> str:
     import hashlib
 

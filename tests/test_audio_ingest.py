@@ -3,6 +3,8 @@ silence, truncation, grouping of a long recording into one result."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 from pathlib import Path
 
@@ -124,8 +126,9 @@ def test_low_confidence_transcripts_count_less_and_say_so(fake_lib, audio_dir):
     fake_lib.ingest([audio_dir], workers=0)
     tones = fake_lib.resolve(str(audio_dir / "three-tones.wav"))
     low = fake_lib.resolve(str(audio_dir / "low.wav"))
-    with fake_lib.catalog.transaction():  # as if the speech model had not trusted this transcript
-        fake_lib.catalog.db.execute("UPDATE audio SET language=NULL WHERE asset_id=?", (low,))
+    cat = fake_lib.catalog
+    with cat.transaction():  # as if the speech model had not trusted this transcript
+        cat.audio.set(replace(cat.audio.info(low), language=None), cat.audio.segments(low))
     hits = {h.asset_id: h for h in fake_lib.search("tone hertz", limit=5)}
     assert "transcript:low-confidence" in hits[low].why
     assert "transcript:low-confidence" not in hits[tones].why
@@ -139,7 +142,7 @@ def test_reindex_repins_a_changed_model_and_rebuilds_audio(fake_lib, audio_dir, 
 
     fake_lib.ingest([audio_dir], workers=0)
     root = fake_lib.root
-    old_space = fake_lib.audio_space.id
+    old_space = fake_lib.spaces.audio_space.id
     fake_lib.close()
     monkeypatch.setattr(FakeAudio, "preprocessor_config",
                         lambda self: {"sample_rate": 16000, "window_s": 2.0, "hop_s": 1.0, "v": 2})
@@ -148,11 +151,10 @@ def test_reindex_repins_a_changed_model_and_rebuilds_audio(fake_lib, audio_dir, 
             lib.search("tone 880 hertz")
         counts = lib.reindex()
         assert counts["failed"] == 0
-        assert lib.audio_space.id != old_space
-        status = {s["space_id"]: s["status"] for s in lib.catalog.spaces()}
-        assert status[old_space] == "retired" and status[lib.audio_space.id] == "active"
+        assert lib.spaces.audio_space.id != old_space
+        status = {s.space_id: s.status for s in lib.catalog.spaces.all()}
+        assert status[old_space] == "retired" and status[lib.spaces.audio_space.id] == "active"
         top = lib.search("tone 880 hertz", limit=1)[0]
         assert top.start == pytest.approx(5.0)
-        windows = lib.catalog.db.execute("SELECT COUNT(*) FROM vectors WHERE space_id=?",
-                                         (lib.audio_space.id,)).fetchone()[0]
-        assert windows > 0 and lib.index.count(lib.audio_space.id) == windows
+        windows = lib.catalog.vectors.count(lib.spaces.audio_space.id)
+        assert windows > 0 and lib.index.count(lib.spaces.audio_space.id) == windows

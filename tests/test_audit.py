@@ -58,7 +58,7 @@ def audited(fake_lib, tmp_path):
 def test_alt_text_findings_per_asset(audited):
     lib, ids, _ = audited
     assert lib.show(ids["camera.jpg"])["metadata"]["alt_text"] == "IMG_2041"  # the tag really was read
-    report = audit_alt_text(lib)  # the default threshold works with the fake models too
+    report = audit_alt_text(lib.catalog, lib.index, lib.spaces)  # the default threshold works with the fake models too
     kinds = report.kinds_for
     assert kinds(ids["none.jpg"]) == {"missing-alt-text"}
     assert kinds(ids["null.jpg"]) == {"missing-alt-text"}  # images in other folders are audited too
@@ -79,18 +79,18 @@ def test_alt_text_findings_per_asset(audited):
 
 def test_mismatch_threshold_is_a_parameter(audited):
     lib, ids, _ = audited
-    strict = audit_alt_text(lib, mismatch_threshold=1.01)  # nothing is that similar
+    strict = audit_alt_text(lib.catalog, lib.index, lib.spaces, mismatch_threshold=1.01)  # nothing is that similar
     assert "alt-text-mismatch" in strict.kinds_for(ids["good.jpg"])
     assert "alt-text-mismatch" not in strict.kinds_for(ids["camera.jpg"])  # placeholders are not re-flagged
-    lax = audit_alt_text(lib, mismatch_threshold=-1.01)
+    lax = audit_alt_text(lib.catalog, lib.index, lib.spaces, mismatch_threshold=-1.01)
     assert not any(f.kind == "alt-text-mismatch" for f in lax.findings)
-    off = audit_alt_text(lib, mismatch_threshold=1.01, check_similarity=False)
+    off = audit_alt_text(lib.catalog, lib.index, lib.spaces, mismatch_threshold=1.01, check_similarity=False)
     assert not any(f.kind == "alt-text-mismatch" for f in off.findings)
 
 
 def test_worst_first(audited):
     lib, ids, _ = audited
-    report = audit_alt_text(lib)
+    report = audit_alt_text(lib.catalog, lib.index, lib.spaces)
     sev = [f.severity for f in report.findings]
     assert sev == sorted(sev, reverse=True)
     order = [f.kind for f in report.findings]
@@ -104,20 +104,20 @@ def test_worst_first(audited):
 
 def test_json_shape(audited):
     lib, _, _ = audited
-    data = json.loads(json.dumps(audit_alt_text(lib).to_json()))
+    data = json.loads(json.dumps(audit_alt_text(lib.catalog, lib.index, lib.spaces).to_json()))
     assert set(data) >= {"findings", "summary"}
     assert data["findings"]
     for f in data["findings"]:
         assert {"asset_id", "path", "kind", "detail", "severity"} <= set(f)
         assert isinstance(f["severity"], float) and isinstance(f["detail"], str)
-    assert json.loads(audit_geo(lib).to_json_text())["summary"]["assets"] == 13
+    assert json.loads(audit_geo(lib.catalog).to_json_text())["summary"]["assets"] == 13
 
 
 def test_html_is_standalone_and_escaped(audited):
     lib, ids, _ = audited
-    report = audit_alt_text(lib)
+    report = audit_alt_text(lib.catalog, lib.index, lib.spaces)
     assert any(HOSTILE in f.detail for f in report.findings if f.asset_id == ids["hostile.jpg"])
-    page = report.to_html(library_thumbnails(lib))
+    page = report.to_html(library_thumbnails(lib.catalog, lib.store))
     assert page.startswith("<!DOCTYPE html>")
     assert "data:image/jpeg;base64," in page
     assert HOSTILE not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -132,7 +132,7 @@ def test_html_is_standalone_and_escaped(audited):
 
 def test_geo_audit(audited):
     lib, ids, root = audited
-    report = audit_geo(lib)
+    report = audit_geo(lib.catalog)
     assert report.kinds_for(ids["valid.jpg"]) == set()
     assert report.kinds_for(ids["null.jpg"]) == {"gps-null-island"}
     assert report.kinds_for(ids["budapest.jpg"]) == {"missing-gps"}
@@ -159,7 +159,7 @@ def test_geo_suggestion_from_city_tag_and_keywords(fake_lib, tmp_path):
     set_caption(c, "a nice day at the reading room", keywords=["sunset", "mobile"])  # everyday words
     fake_lib.ingest([tmp_path / "m"], workers=0)
     fake_lib.edit_metadata(str(a), {"city": "Leuven"})
-    report = audit_geo(fake_lib)
+    report = audit_geo(fake_lib.catalog)
     by_id = {f.asset_id: f for f in report.findings}
     sa = by_id[fake_lib.resolve(str(a))].extra["suggestion"]
     assert sa["from_field"] == "city" and "Leuven" in sa["place"]
@@ -174,5 +174,5 @@ def test_gps_out_of_range_from_warnings(fake_lib, tmp_path):
     fake_lib.ingest([tmp_path / "o"], workers=0)
     aid = fake_lib.resolve(str(p))
     assert "gps-out-of-range" in fake_lib.show(aid)["metadata"].get("warnings", [])
-    report = audit_geo(fake_lib)
+    report = audit_geo(fake_lib.catalog)
     assert report.kinds_for(aid) == {"gps-out-of-range"}

@@ -42,7 +42,7 @@ def _run(*args):
 def labelled(fake_lib, tmp_path):
     from mediaground.metadata.write import parse_edits, write_metadata
 
-    install_vocabulary(fake_lib, Vocabulary.loads(VOCAB))
+    install_vocabulary(fake_lib.root, Vocabulary.loads(VOCAB))
     media = tmp_path / "media"
     files = {
         "mixed.jpg": make_image(media / "mixed.jpg", "red", seed=1),
@@ -82,7 +82,7 @@ def test_tags_are_read_one_standard_at_a_time(labelled):
 
 def test_findings_of_the_right_kinds(labelled):
     lib, files, ids = labelled
-    report = audit_labels(lib)
+    report = audit_labels(lib.catalog, lib.root)
     assert _kinds(report, ids["mixed.jpg"]) == {"iptc-xmp-mismatch", "alt-label-used", "jsonld-mismatch"}
     mixed = {f.kind: f for f in report.findings if f.asset_id == ids["mixed.jpg"]}
     assert "only in XMP: ['Product photo']" in mixed["iptc-xmp-mismatch"].detail
@@ -114,7 +114,7 @@ def test_without_a_vocabulary_only_consistency_is_checked(fake_lib, tmp_path):
     q = make_image(tmp_path / "m" / "b.jpg", "blue", seed=2)
     set_keywords(q, iptc=["one"], xmp=["one"])
     fake_lib.ingest([tmp_path / "m"], workers=0)
-    report = audit_labels(fake_lib)
+    report = audit_labels(fake_lib.catalog, fake_lib.root)
     assert {(Path(f.path).name, f.kind) for f in report.findings} == {("a.jpg", "iptc-xmp-mismatch")}
     assert report.summary["vocabulary"] is None
 
@@ -157,7 +157,7 @@ def test_fix_dry_run_writes_nothing_then_fix_writes_preferred_labels(labelled):
     for name in ("unknown.jpg", "clean.jpg", "hostile.jpg", "jazz.wav", "brand-logo-final.jpg"):
         assert sha256_of(files[name]) == before[name], name
 
-    again = audit_labels(lib)
+    again = audit_labels(lib.catalog, lib.root)
     for name in ("mixed.jpg", "resync.jpg", "chill.wav", "clean.jpg"):
         assert _kinds(again, ids[name]) == set(), (name, [f.detail for f in again.findings if f.asset_id == ids[name]])
     assert _kinds(again, ids["unknown.jpg"]) == {"not-in-vocabulary"}  # still reported, still kept
@@ -168,12 +168,12 @@ def test_fix_refreshes_a_stale_catalog(labelled):
     """The file was fixed behind the library's back: the JSON-LD is stale; --fix re-indexes it."""
     lib, files, ids = labelled
     set_keywords(files["clean.jpg"], iptc=["Brand logo"], xmp=["Brand logo"])
-    report = audit_labels(lib)
+    report = audit_labels(lib.catalog, lib.root)
     assert _kinds(report, ids["clean.jpg"]) == {"jsonld-mismatch"}
     plan = fix_labels(lib, report, dry_run=True)
     assert next(e for e in plan if e["asset_id"] == ids["clean.jpg"])["action"] == "reindex"
     fix_labels(lib, report, dry_run=False)
-    assert _kinds(audit_labels(lib), ids["clean.jpg"]) == set()
+    assert _kinds(audit_labels(lib.catalog, lib.root), ids["clean.jpg"]) == set()
 
 
 def test_cli_json_shape_and_html_escapes_hostile_keywords(labelled, tmp_path):

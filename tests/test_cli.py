@@ -69,7 +69,7 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
 
 def test_file_id_basis_is_reported(tmp_path, media_dir, monkeypatch):
     """Where the essence can't be isolated the whole file is hashed, and `show` says so."""
-    import mediaground.pipeline.prepare as prepare_mod
+    import mediaground.ingest.extract as prepare_mod
     from mediaground.ids import Essence, essence_hash, file_sha256
 
     heic = tmp_path / "x.heic"

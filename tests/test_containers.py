@@ -13,7 +13,7 @@ from mediaground.ids import essence_hash
 from mediaground.media.containers import (ENTROPY, EOI, SOS, ContainerError, jpeg_segments, png_chunks,
                                           riff_chunks)
 from mediaground.metadata.jpeg import legacy_xmp_segments
-from mediaground.privacy import segments
+from mediaground.metadata import segments
 
 # --- builders ----------------------------------------------------------------
 

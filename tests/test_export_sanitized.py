@@ -5,6 +5,7 @@ the user's files and the store are untouched, unsupported formats are skipped, r
 from __future__ import annotations
 
 import json
+import math
 import struct
 from pathlib import Path
 
@@ -127,15 +128,15 @@ def exp(fake_lib, tmp_path):
     report = fake_lib.ingest([root], workers=0)
     assert report.added == 8 and not report.quarantined
     ids = {p.name: fake_lib.resolve(str(p)) for p in root.iterdir()}
-    set_flag(fake_lib, ids["home.jpg"], "private")
+    set_flag(fake_lib.catalog, ids["home.jpg"], "private")
     before = {p.name: file_sha256(p) for p in root.iterdir()}
     return fake_lib, ids, root, before
 
 
 def _untouched(lib, root, before):
     assert {p.name: file_sha256(p) for p in root.iterdir()} == before
-    for row in lib.catalog.db.execute("SELECT file_sha256, store_path FROM versions"):
-        assert file_sha256(lib.root / row["store_path"]) == row["file_sha256"]
+    for sha in lib.catalog.files.version_shas():
+        assert file_sha256(lib.store.path(sha)) == sha
 
 
 def _has(tags: dict, word: str) -> list[str]:
@@ -147,7 +148,7 @@ def test_export_strips_pii_keeps_credit_and_coarsens_gps(exp, tmp_path):
 
     lib, ids, root, before = exp
     dest = tmp_path / "public"
-    result = export_sanitized(lib, dest)
+    result = export_sanitized(lib.catalog, lib.store, dest)
     _untouched(lib, root, before)
     assert result["failed"] == []
     assert result["exported"] == 6 and result["unchanged"] == 0
@@ -248,9 +249,9 @@ def test_rerun_is_idempotent_and_foreign_files_are_not_overwritten(exp, tmp_path
 
     lib, ids, root, before = exp
     dest = tmp_path / "public"
-    first = export_sanitized(lib, dest)
+    first = export_sanitized(lib.catalog, lib.store, dest)
     snapshot = {p.name: file_sha256(p) for p in dest.iterdir() if p.name != "manifest.json"}
-    second = export_sanitized(lib, dest)
+    second = export_sanitized(lib.catalog, lib.store, dest)
     assert second["exported"] == 0 and second["unchanged"] == first["exported"] and second["failed"] == []
     assert {p.name: file_sha256(p) for p in dest.iterdir() if p.name != "manifest.json"} == snapshot
     m1 = json.loads((dest / "manifest.json").read_text())
@@ -258,7 +259,7 @@ def test_rerun_is_idempotent_and_foreign_files_are_not_overwritten(exp, tmp_path
     # someone else's file under an export's name is never replaced
     name = next(e["file"] for e in first["files"] if e["asset_id"] == ids["harbour.jpg"])
     (dest / name).write_bytes(b"not ours")
-    third = export_sanitized(lib, dest, asset_ids=[ids["harbour.jpg"], ids["screen.png"]])
+    third = export_sanitized(lib.catalog, lib.store, dest, asset_ids=[ids["harbour.jpg"], ids["screen.png"]])
     assert (dest / name).read_bytes() == b"not ours"
     assert [f["asset_id"] for f in third["failed"]] == [ids["harbour.jpg"]]
     assert "not this asset's earlier export" in third["failed"][0]["reason"]
@@ -272,7 +273,7 @@ def test_gps_modes(exp, tmp_path, mode, precision):
 
     lib, ids, root, _ = exp
     dest = tmp_path / f"gps-{mode}-{precision}"
-    result = export_sanitized(lib, dest, asset_ids=[ids["harbour.jpg"], ids["home.jpg"]], gps=mode,
+    result = export_sanitized(lib.catalog, lib.store, dest, asset_ids=[ids["harbour.jpg"], ids["home.jpg"]], gps=mode,
                               precision=precision)
     files = {e["asset_id"]: dest / e["file"] for e in result["files"]}
     t = exiftool_json(files[ids["harbour.jpg"]])
@@ -295,20 +296,20 @@ def test_keep_categories_and_bad_options(exp, tmp_path):
 
     lib, ids, _, _ = exp
     dest = tmp_path / "keep"
-    result = export_sanitized(lib, dest, asset_ids=[ids["harbour.jpg"]], keep=["software", "serials"])
+    result = export_sanitized(lib.catalog, lib.store, dest, asset_ids=[ids["harbour.jpg"]], keep=["software", "serials"])
     t = exiftool_json(dest / result["files"][0]["file"])
     assert t["IFD0:Software"] == "Adobe Photoshop CC 2017 (Macintosh)" and t["ExifIFD:SerialNumber"] == BODY_SERIAL
     assert "ExifIFD:OwnerName" not in t and not _has(t, "History")
     with pytest.raises(MediagroundError, match="unknown --keep"):
-        export_sanitized(lib, dest, keep=["gps"])
+        export_sanitized(lib.catalog, lib.store, dest, keep=["gps"])
     with pytest.raises(MediagroundError, match="--gps"):
-        export_sanitized(lib, dest, gps="fuzzy")
+        export_sanitized(lib.catalog, lib.store, dest, gps="fuzzy")
     with pytest.raises(MediagroundError, match="inside the library"):
-        export_sanitized(lib, lib.root / "out")
+        export_sanitized(lib.catalog, lib.store, lib.root / "out")
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "manifest.json").write_text('{"something": "else"}')
     with pytest.raises(MediagroundError, match="not written by"):
-        export_sanitized(lib, tmp_path / "other")
+        export_sanitized(lib.catalog, lib.store, tmp_path / "other")
 
 
 def test_a_copy_that_fails_verification_is_removed_and_the_batch_goes_on(exp, tmp_path, monkeypatch):
@@ -322,7 +323,7 @@ def test_a_copy_that_fails_verification_is_removed_and_the_batch_goes_on(exp, tm
 
     monkeypatch.setattr(sanitize, "_verify_image", flaky)
     dest = tmp_path / "public"
-    result = sanitize.export_sanitized(lib, dest)
+    result = sanitize.export_sanitized(lib.catalog, lib.store, dest)
     assert [f["asset_id"] for f in result["failed"]] == [ids["screen.png"]]
     assert "could not be verified: simulated" in result["failed"][0]["reason"]
     assert result["exported"] == 5
@@ -336,9 +337,9 @@ def test_a_moved_file_is_exported_from_the_stored_original(exp, tmp_path):
     lib, ids, root, _ = exp
     (root / "harbour.jpg").unlink()
     dest = tmp_path / "public"
-    result = export_sanitized(lib, dest, asset_ids=[ids["harbour.jpg"]])
+    result = export_sanitized(lib.catalog, lib.store, dest, asset_ids=[ids["harbour.jpg"]])
     (entry,) = result["files"]
-    assert entry["source"] == str(lib.store.path(lib.catalog.asset_row(ids["harbour.jpg"])["current_sha256"]))
+    assert entry["source"] == str(lib.store.path(lib.catalog.assets.get(ids["harbour.jpg"]).current_sha256))
     assert entry["file"] == f"harbour_{ids['harbour.jpg'][:8]}.jpg"
     assert _has(exiftool_json(dest / entry["file"]), "SerialNumber") == []
 
@@ -393,10 +394,10 @@ def test_legacy_xmp_and_data_after_the_image(fake_lib, tmp_path):
     assert orig["XMP-aux:SerialNumber"] == 1080508419
     fake_lib.ingest([path.parent], workers=0)
     asset = fake_lib.resolve(str(path))
-    report = audit_pii(fake_lib, ocr=False, faces=False)
+    report = audit_pii(fake_lib.catalog, fake_lib.store, ocr=False, faces=False)
     assert [f.detail for f in report.findings if f.kind == "camera-serial"] == [
         "camera serial number 10******19 in XMP aux:SerialNumber"]
-    result = export_sanitized(fake_lib, tmp_path / "out")
+    result = export_sanitized(fake_lib.catalog, fake_lib.store, tmp_path / "out")
     (entry,) = result["files"]
     out = tmp_path / "out" / entry["file"]
     t = exiftool_json(out)
@@ -442,12 +443,12 @@ def test_photoshop_thumbnail_goes_and_the_iptc_digest_stays_current(fake_lib, tm
     assert "Photoshop:PhotoshopThumbnail" in orig and orig["IPTC:Contact"].startswith("Jane")
     assert "ExifTool:Warning" not in orig
     fake_lib.ingest([path.parent], workers=0)
-    report = audit_pii(fake_lib, ocr=False, faces=False)
+    report = audit_pii(fake_lib.catalog, fake_lib.store, ocr=False, faces=False)
     kinds = {f.kind: f for f in report.findings}
     assert "Photoshop's thumbnail does not match the image" in kinds["embedded-thumbnail"].detail
     assert kinds["embedded-thumbnail"].extra["source"] == "photoshop"
     assert kinds["contact-info"].detail == "creator contact details (IPTC Contact)"
-    result = export_sanitized(fake_lib, tmp_path / "out")
+    result = export_sanitized(fake_lib.catalog, fake_lib.store, tmp_path / "out")
     out = tmp_path / "out" / result["files"][0]["file"]
     t = exiftool_json(out)
     assert "Photoshop:PhotoshopThumbnail" not in t and "IPTC:Contact" not in t
@@ -455,3 +456,36 @@ def test_photoshop_thumbnail_goes_and_the_iptc_digest_stays_current(fake_lib, tm
     assert t["Photoshop:IPTCDigest"] == t["File:CurrentIPTCDigest"]
     assert "ExifTool:Warning" not in t
     assert "photoshop: Photoshop thumbnail (IRB resource 0x040C)" in result["files"][0]["removed"]
+
+
+def _aiff(path: Path, annotation: bytes) -> Path:
+    """A one-second 8 kHz AIFF with an ANNO (annotation) chunk after the sound."""
+    def chunk(cid: bytes, data: bytes) -> bytes:
+        return cid + struct.pack(">I", len(data)) + data + (b"\0" if len(data) % 2 else b"")
+
+    n = 8000
+    samples = b"".join(struct.pack(">h", int(8000 * math.sin(2 * math.pi * 440 * i / 8000))) for i in range(n))
+    rate = struct.pack(">HQ", 12 + 16383, int(8000 / 2 ** 12 * 2 ** 63))  # 8000.0 as an 80-bit float
+    body = (b"AIFF" + chunk(b"COMM", struct.pack(">hIh", 1, n, 16) + rate) + chunk(b"SSND", bytes(8) + samples)
+            + chunk(b"ANNO", annotation))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"FORM" + struct.pack(">I", len(body)) + body)
+    return path
+
+
+def test_aiff_annotation_chunks_are_reported_and_dropped(fake_lib, tmp_path):
+    """An AIFF annotation (ANNO) is free text a recorder or a person left: the audit names it and
+    the export drops the chunk, keeping the sound (same asset ID)."""
+    from mediaground.audit import audit_pii
+    from mediaground.privacy.sanitize import export_sanitized
+
+    path = _aiff(tmp_path / "media" / "take.aiff", b"recorded by Jane Doe, 0471 12 34 56")
+    fake_lib.ingest([path.parent], workers=0)
+    asset = fake_lib.resolve(str(path))
+    report = audit_pii(fake_lib.catalog, fake_lib.store, ocr=False, faces=False)
+    assert [f.detail for f in report.findings if f.kind == "private-frame"] == ["AIFF annotation chunks ANNO"]
+    result = export_sanitized(fake_lib.catalog, fake_lib.store, tmp_path / "out")
+    (entry,) = result["files"]
+    out = (tmp_path / "out" / entry["file"]).read_bytes()
+    assert b"ANNO" not in out and b"Jane Doe" not in out and b"SSND" in out
+    assert id_of(essence_hash(tmp_path / "out" / entry["file"], "aiff")) == asset

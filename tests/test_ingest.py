@@ -17,7 +17,7 @@ from conftest import make_image, set_caption
 def test_ingest_adds_every_image_and_records_provenance(fake_lib, media_dir, fake_models):
     report = fake_lib.ingest([media_dir], workers=0)
     assert report.to_dict() == {"added": 6, "updated": 0, "unchanged": 0, "renamed": 0, "quarantined": [], "missing": 0}
-    assert fake_lib.catalog.count("assets") == 6
+    assert fake_lib.catalog.assets.count() == 6
     rec = fake_lib.show(str(media_dir / "red.jpg"))
     assert rec["kind"] == "image" and rec["format"] == "jpeg" and rec["id_basis"] == "essence"
     assert rec["paths"] == [str((media_dir / "red.jpg").resolve())]
@@ -36,10 +36,10 @@ def test_ingest_adds_every_image_and_records_provenance(fake_lib, media_dir, fak
 def test_reindex_of_unchanged_folder_is_a_no_op(fake_lib, media_dir, fake_models):
     fake_lib.ingest([media_dir], workers=0)
     text, image = fake_models
-    before = (text.calls, image.calls, fake_lib.catalog.count("vectors"))
+    before = (text.calls, image.calls, fake_lib.catalog.vectors.counts())
     report = fake_lib.ingest([media_dir], workers=0)
     assert report.to_dict() == {"added": 0, "updated": 0, "unchanged": 6, "renamed": 0, "quarantined": [], "missing": 0}
-    assert (text.calls, image.calls, fake_lib.catalog.count("vectors")) == before
+    assert (text.calls, image.calls, fake_lib.catalog.vectors.counts()) == before
 
 
 def test_rename_keeps_id_and_records_the_old_path(fake_lib, media_dir, fake_models):
@@ -116,7 +116,7 @@ def test_bad_files_are_quarantined_and_the_batch_goes_on(fake_lib, media_dir, tm
     reasons = {Path(q["path"]).name: q["reason"] for q in report.quarantined}
     assert reasons == {"truncated.jpg": "truncated", "empty.jpg": "zero-byte", "notes.jpg": "not-media",
                        "bomb.png": "decompression-bomb"}
-    assert fake_lib.catalog.count("quarantine") == 4
+    assert fake_lib.catalog.quarantine.count() == 4
     # unchanged bad files are reported again without re-reading; a fixed file leaves quarantine
     again = fake_lib.ingest([media_dir], workers=0)
     assert len(again.quarantined) == 4 and again.added == 0
@@ -133,11 +133,11 @@ def test_worker_processes_give_the_same_library(tmp_path, media_dir):
         ra = a.ingest([media_dir], workers=0)
         rb = b.ingest([media_dir], workers=2)
         assert ra.to_dict() == rb.to_dict()
-        ids = lambda lib: sorted(r[0] for r in lib.catalog.db.execute("SELECT asset_id FROM assets"))
+        ids = lambda lib: lib.catalog.assets.ids()
         assert ids(a) == ids(b)
         for asset in ids(a):
-            va = a.index.get(a.image_space.id, f"{asset}:image")
-            vb = b.index.get(b.image_space.id, f"{asset}:image")
+            va = a.index.get(a.spaces.image_space.id, f"{asset}:image")
+            vb = b.index.get(b.spaces.image_space.id, f"{asset}:image")
             assert np.array_equal(va, vb)  # deterministic preprocessing across processes
 
 
@@ -169,14 +169,14 @@ def test_a_file_that_crashes_the_decoder_is_quarantined(tmp_path, media_dir, mon
     """A worker process dying mid-file (as a decoder crashing on hostile input would) costs only
     that file: the others in flight are retried alone and indexed."""
     from mediaground.library import Library
-    from mediaground.pipeline.prepare import CRASH_ENV
+    from mediaground.ingest.extract import CRASH_ENV
 
     monkeypatch.setenv(CRASH_ENV, "green.jpg")
     with Library.create(tmp_path / "lib", text_model="fake-text", image_model="fake-image", audio_model="fake-audio") as lib:
         report = lib.ingest([media_dir], workers=2)
         assert report.added == 5
         assert [(Path(q["path"]).name, q["reason"]) for q in report.quarantined] == [("green.jpg", "crashed-decoder")]
-        assert lib.catalog.count("assets") == 5
+        assert lib.catalog.assets.count() == 5
 
 
 def test_deleted_files_stop_being_current_but_nothing_is_lost(fake_lib, media_dir):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import make_image, set_caption
-from mediaground.errors import CatalogVersionError, LibraryNotFoundError, ModelError
+from mediaground.errors import LibraryNotFoundError, ModelError
 from mediaground.library import Library
 
 COLOURS = ["red", "green", "blue", "yellow", "white", "black", "orange", "purple"]
@@ -23,18 +23,16 @@ COLOURS = ["red", "green", "blue", "yellow", "white", "black", "orange", "purple
 def _consistency(lib: Library) -> None:
     """The invariants a crash must never break."""
     cat = lib.catalog
-    for space in lib.spaces_in_use():
-        in_catalog = {r[0] for r in cat.db.execute("SELECT chunk_id FROM vectors WHERE space_id=?", (space.id,))}
+    for space in lib.spaces.in_use():
+        in_catalog = cat.vectors.chunk_ids(space.id)
         assert lib.index.chunk_ids(space.id) == in_catalog
         assert lib.index.count(space.id) == len(in_catalog)  # no duplicate rows
-    image_assets = {r[0] for r in cat.db.execute("SELECT asset_id FROM assets WHERE kind='image'")}
-    with_vectors = {r[0] for r in cat.db.execute("SELECT asset_id FROM vectors WHERE part='image'")}
+    image_assets = set(cat.assets.ids(["image"]))
+    with_vectors = {c.split(":")[0] for c in cat.vectors.chunk_ids(lib.spaces.image_space.id) if c.endswith(":image")}
     assert image_assets == with_vectors
-    versions = {r[0] for r in cat.db.execute("SELECT file_sha256 FROM versions")}
-    assert lib.store.all_shas() == versions
-    assert cat.db.execute("SELECT COUNT(*) FROM assets a WHERE NOT EXISTS"
-                          " (SELECT 1 FROM paths p WHERE p.asset_id=a.asset_id)").fetchone()[0] == 0
-    assert cat.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert lib.store.all_shas() == cat.files.version_shas()
+    assert all(cat.files.of_asset(a) for a in cat.assets.ids())
+    assert cat.check() == "ok"
 
 
 def test_kill_9_mid_ingest_then_resume_gives_a_consistent_library(tmp_path):
@@ -67,14 +65,14 @@ def test_kill_9_mid_ingest_then_resume_gives_a_consistent_library(tmp_path):
     with Library.open(lib_dir) as lib:
         report = lib.ingest([media], workers=0)
         assert report.added + report.unchanged == 40 and report.updated == 0 and not report.quarantined
-        assert lib.catalog.count("assets") == 40
-        assert lib.catalog.count("paths") == 40
+        assert lib.catalog.assets.count() == 40
+        assert sum(len(lib.catalog.files.of_asset(a)) for a in lib.catalog.assets.ids()) == 40
         _consistency(lib)
 
 
 def test_orphans_from_a_crash_are_reconciled(fake_lib, media_dir):
     fake_lib.ingest([media_dir], workers=0)
-    space = fake_lib.image_space
+    space = fake_lib.spaces.image_space
     from mediaground.index.base import VectorRow
 
     # what a crash between the vector write and the catalog commit leaves behind
@@ -91,7 +89,7 @@ def test_orphans_from_a_crash_are_reconciled(fake_lib, media_dir):
 
 def test_spaces_are_pinned_and_a_changed_model_is_refused(fake_lib, media_dir, monkeypatch):
     fake_lib.ingest([media_dir], workers=0)
-    spaces = {s["role"]: s for s in fake_lib.catalog.spaces()}
+    spaces = {s["role"]: s for s in fake_lib.stats()["spaces"]}
     assert spaces["image"]["model_id"] == "fake-image" and spaces["image"]["dim"] == 48
     assert len(spaces["image"]["weights_sha256"]) == 64 and spaces["image"]["preprocessor_hash"]
     assert spaces["image"]["vectors"] == 6 and spaces["text"]["vectors"] == 6
@@ -103,15 +101,6 @@ def test_spaces_are_pinned_and_a_changed_model_is_refused(fake_lib, media_dir, m
     with Library.open(root) as lib:
         with pytest.raises(ModelError, match="no longer matches the pinned space"):
             lib.search("red")
-
-
-def test_a_newer_catalog_is_refused(fake_lib):
-    root = fake_lib.root
-    with fake_lib.catalog.transaction():
-        fake_lib.catalog.set_meta("schema_version", "99")
-    fake_lib.close()
-    with pytest.raises(CatalogVersionError, match="schema version 99"):
-        Library.open(root)
 
 
 def test_missing_library_is_a_clear_error(tmp_path):
@@ -193,24 +182,5 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(tmp_path):
     assert "Traceback" not in err
     with Library.open(lib_dir) as lib:
         report = lib.ingest([media], workers=0)
-        assert report.added + report.unchanged == 24 and lib.catalog.count("assets") == 24
+        assert report.added + report.unchanged == 24 and lib.catalog.assets.count() == 24
         _consistency(lib)
-
-
-def test_an_older_catalog_is_migrated_forward(tmp_path):
-    from mediaground.catalog.schema import SCHEMA_V1, SCHEMA_VERSION
-    from mediaground.catalog.db import _split
-
-    root = tmp_path / "old"
-    root.mkdir()
-    con = sqlite3.connect(root / "catalog.sqlite")
-    for stmt in _split(SCHEMA_V1):
-        con.execute(stmt)
-    con.execute("INSERT INTO meta VALUES ('schema_version', '1'), ('text_model', 'fake-text'),"
-                " ('image_model', 'fake-image')")
-    con.commit()
-    con.close()
-    with Library.open(root) as lib:
-        assert lib.catalog.get_meta("schema_version") == str(SCHEMA_VERSION)
-        tables = {r[0] for r in lib.catalog.db.execute("SELECT name FROM sqlite_master")}
-        assert {"audio", "segments", "segments_fts"} <= tables

@@ -13,12 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import COLOURS, make_image, set_caption
-from mediaground import migration
 from mediaground.cli import main
 from mediaground.errors import MediagroundError
 from mediaground.library import Library
 from mediaground.models.registry import get_model
-from mediaground.spaces import spaces_report
+from mediaground.spaces.drift import drift_report
 
 GRID2 = "fake-image?grid=2"
 
@@ -50,11 +49,11 @@ def _all_vectors(lib, space_id):
 def test_migrate_builds_a_shadow_the_active_space_keeps_serving(lib, tmp_path):
     query = next((tmp_path / "media").glob("red_0.jpg"))
     before = _image_results(lib, query)
-    old = lib.image_space
-    report = migration.migrate(lib, GRID2)
+    old = lib.spaces.image_space
+    report = lib.migrate(GRID2)
     new_id = report["space"]
     assert new_id != old.id and report["replaces"] == old.id and report["role"] == "image"
-    assert lib.space_row(new_id)["status"] == "shadow" and lib.space_row(old.id)["status"] == "active"
+    assert lib.catalog.spaces.get(new_id).status == "shadow" and lib.catalog.spaces.get(old.id).status == "active"
     # the dimension changed (48 → 12): a separate table, nothing of the old space touched
     assert report["norms"]["new"]["dim"] == 12 and report["norms"]["old"]["dim"] == 48
     assert report["norms"]["new"]["vectors"] == 16 and abs(report["norms"]["new"]["mean"] - 1) < 1e-5
@@ -69,30 +68,30 @@ def test_migrate_builds_a_shadow_the_active_space_keeps_serving(lib, tmp_path):
 def test_activate_rollback_retire(lib, tmp_path):
     query = next((tmp_path / "media").glob("red_0.jpg"))
     before = _image_results(lib, query)
-    old_id = lib.image_space.id
-    new_id = migration.migrate(lib, GRID2)["space"]
-    result = migration.activate(lib, "image")  # a role with one shadow
+    old_id = lib.spaces.image_space.id
+    new_id = lib.migrate(GRID2)["space"]
+    result = lib.activate("image")  # a role with one shadow
     assert result == {"role": "image", "active": new_id, "was_active": old_id, "demoted_to": "previous"}
-    assert lib.image_space.id == new_id and lib.image_model.dim == 12
+    assert lib.spaces.image_space.id == new_id and lib.spaces.image_model.dim == 12
     reopened = Library.open(lib.root)
-    assert reopened.image_space.id == new_id  # the switch is in the catalog, not in memory
+    assert reopened.spaces.image_space.id == new_id  # the switch is in the catalog, not in memory
     after = _image_results(reopened, query)
     assert after[0][0] == before[0][0]  # the red image is still its own best match
     reopened.close()
     assert lib.index.count(old_id) == 16  # previous: vectors kept for rollback
 
-    back = migration.rollback(lib, "image")
+    back = lib.rollback("image")
     assert back["active"] == old_id and back["demoted_to"] == "shadow"
     assert _image_results(lib, query) == before  # bit-for-bit the old behaviour
-    migration.activate(lib, new_id)
+    lib.activate(new_id)
     with pytest.raises(MediagroundError, match="is active"):
-        migration.retire(lib, new_id)
-    assert migration.retire(lib) == [old_id]
-    assert lib.index.count(old_id) == 0 and lib.space_row(old_id)["status"] == "retired"
-    assert lib.catalog.db.execute("SELECT COUNT(*) FROM vectors WHERE space_id=?", (old_id,)).fetchone()[0] == 0
+        lib.retire(new_id)
+    assert lib.retire() == [old_id]
+    assert lib.index.count(old_id) == 0 and lib.catalog.spaces.get(old_id).status == "retired"
+    assert lib.catalog.vectors.count(old_id) == 0
     with pytest.raises(MediagroundError, match="no previous space"):
-        migration.rollback(lib, "image")
-    statuses = {r["id"]: r["status"] for r in spaces_report(lib)}
+        lib.rollback("image")
+    statuses = {r["id"]: r["status"] for r in lib.spaces_report()}
     assert statuses[old_id] == "retired" and statuses[new_id] == "active"
 
 
@@ -110,18 +109,18 @@ def test_interrupted_migration_resumes_and_active_space_serves_meanwhile(lib, tm
 
     monkeypatch.setattr(model, "run", flaky)
     with pytest.raises(KeyboardInterrupt):
-        migration.migrate(lib, GRID2)
-    shadow = lib.catalog.db.execute("SELECT space_id FROM spaces WHERE status='shadow'").fetchone()[0]
-    done = lib.catalog.db.execute("SELECT COUNT(*) FROM space_assets WHERE space_id=?", (shadow,)).fetchone()[0]
-    assert done == 8  # two batches of 4 recorded, the third never half-written
+        lib.migrate(GRID2)
+    shadow = lib.catalog.spaces.with_status("shadow")[0].space_id
+    assert lib.catalog.fills.count_pending(shadow, ["image"]) == 8  # two batches of 4 recorded, the third never
+    #                                                                 half-written
     assert lib.index.count(shadow) == 8
     assert _image_results(lib, query) == before
     with pytest.raises(MediagroundError, match="lacks 8 assets"):
-        migration.activate(lib, shadow)
+        lib.activate(shadow)
 
     monkeypatch.setattr(model, "run", real_run)
     seen_before = model.images_seen
-    report = migration.migrate(lib, GRID2)
+    report = lib.migrate(GRID2)
     assert report["space"] == shadow and report["filled"]["assets"] == 8  # only what was missing
     assert model.images_seen - seen_before == 8
     assert report["coverage"]["missing"] == 0 and lib.index.count(shadow) == 16
@@ -134,11 +133,11 @@ def test_interrupted_migration_resumes_and_active_space_serves_meanwhile(lib, tm
 
 
 def test_added_space_is_searched_and_fused_and_follows_ingest(lib, tmp_path):
-    report = migration.migrate(lib, "fake-joint")
+    report = lib.migrate("fake-joint")
     assert report["role"] == "fake-joint" and report["replaces"] is None and report["overlap"] is None
     assert report["coverage"]["done"] == 16
-    migration.activate(lib, report["space"])
-    active = [r for r in spaces_report(lib) if r["status"] == "active"]
+    lib.activate(report["space"])
+    active = [r for r in lib.spaces_report() if r["status"] == "active"]
     assert {r["role"] for r in active} == {"text", "image", "fake-joint"}
     results = lib.search("purple", limit=3)
     assert results[0].path.split("/")[-1].startswith("purple")
@@ -151,28 +150,27 @@ def test_added_space_is_searched_and_fused_and_follows_ingest(lib, tmp_path):
     new = make_image(tmp_path / "media" / "later_green.png", "green", seed=7)
     lib.ingest([new], workers=0)
     asset = lib.resolve(str(new))
-    assert lib.catalog.db.execute("SELECT vectors FROM space_assets WHERE space_id=? AND asset_id=?",
-                                  (report["space"], asset)).fetchone()[0] == 1
+    assert len(lib.catalog.vectors.of_asset(asset, report["space"])) == 1
+    assert lib.catalog.fills.count_pending(report["space"], ["image"]) == 0
     assert lib.index.get(report["space"], f"{asset}:image") is not None
 
 
 def test_shadow_keeps_up_with_ingest_and_updates(lib, tmp_path):
-    shadow = migration.migrate(lib, GRID2)["space"]
+    shadow = lib.migrate(GRID2)["space"]
     new = make_image(tmp_path / "media" / "new_white.jpg", "white", seed=9)
     lib.ingest([new], workers=0)
-    assert migration.drift_report(lib, shadow)["coverage"]["missing"] == 0
-    migration.activate(lib, shadow)  # complete: no --force needed
+    assert drift_report(lib.catalog, lib.index, lib.spaces, shadow)["coverage"]["missing"] == 0
+    lib.activate(shadow)  # complete: no --force needed
 
 
 def test_reindex_space_on_a_fresh_copy_reproduces_the_vectors(lib, tmp_path):
     copy = tmp_path / "copy"
     copy.mkdir()
-    with sqlite3.connect(copy / "catalog.sqlite") as dst:  # a consistent copy of a WAL database
-        lib.catalog.db.backup(dst)
+    lib.catalog.backup(copy / "catalog.sqlite")  # a consistent copy while the library is open
     shutil.copytree(lib.root / "store", copy / "store")  # originals + catalog only: no vectors/
     fresh = Library.open(copy)
     for role in ("text", "image"):
-        space = lib.resolve_space(role)
+        space = lib.spaces.resolve(role)
         counts = fresh.reindex(space=role)
         assert counts["failed"] == 0
         original, rebuilt = _all_vectors(lib, space), _all_vectors(fresh, space)
@@ -183,12 +181,12 @@ def test_reindex_space_on_a_fresh_copy_reproduces_the_vectors(lib, tmp_path):
 
 
 def test_a_changed_weight_file_stops_migration_and_activation(lib, monkeypatch):
-    shadow = migration.migrate(lib, GRID2)["space"]
+    shadow = lib.migrate(GRID2)["space"]
     model = get_model(GRID2)
     monkeypatch.setattr(type(model), "weights_sha256", lambda self: "0" * 64)
     with pytest.raises(MediagroundError, match="no longer matches"):
-        migration.activate(lib, shadow)
-    assert lib.space_row(shadow)["status"] == "shadow"
+        lib.activate(shadow)
+    assert lib.catalog.spaces.get(shadow).status == "shadow"
 
 
 def test_cli_migrate_spaces_activate_rollback_retire(lib):
@@ -228,17 +226,17 @@ def test_tiny_clip_and_clap_as_added_spaces_through_the_library(lib, tmp_path):
     write_wav(media / "hum.wav", tone(110, 6.0))
     lib.ingest([media], workers=0)
 
-    clip = migration.migrate(lib, f"clip?path={clip_dir}")
+    clip = lib.migrate(f"clip?path={clip_dir}")
     assert clip["role"] == "clip" and clip["replaces"] is None
     assert clip["coverage"] == {"assets": 16, "done": 16, "missing": 0}
-    clap = migration.migrate(lib, f"clap?path={clap_dir}")
+    clap = lib.migrate(f"clap?path={clap_dir}")
     assert clap["role"] == "clap" and clap["coverage"] == {"assets": 2, "done": 2, "missing": 0}
-    spans = sorted((r[0], r[1]) for r in lib.catalog.db.execute(
-        'SELECT start, "end" FROM vectors WHERE space_id=? AND part=\'window\'', (clap["space"],)))
+    spans = sorted((v.start, v.end) for a in lib.catalog.assets.ids(["audio"])
+                   for v in lib.catalog.vectors.of_asset(a, clap["space"]) if v.part == "window")
     assert (0.0, 10.0) in spans and (2.0, 12.0) in spans and (0.0, 6.0) in spans  # the window contract
     for report in (clip, clap):
-        migration.activate(lib, report["space"])
-    listed = {r["role"]: r for r in spaces_report(lib) if r["status"] == "active"}
+        lib.activate(report["space"])
+    listed = {r["role"]: r for r in lib.spaces_report() if r["status"] == "active"}
     assert listed["clip"]["modality"] == "image+text" and listed["clap"]["modality"] == "audio+text"
 
     results = lib.search("a red square", limit=20)
@@ -268,17 +266,17 @@ def test_a_new_library_keeps_the_model_options_it_was_created_with(tmp_path):
     lib.ingest([media], workers=0)
     lib.close()
     lib = Library.open(tmp_path / "lib")
-    assert lib.image_model.dim == 12 and lib.space_row(lib.image_space.id)["spec"] == GRID2
+    assert lib.spaces.image_model.dim == 12 and lib.catalog.spaces.get(lib.spaces.image_space.id).spec == GRID2
     lib.close()
 
 
 def test_an_image_text_model_can_replace_the_image_role(lib, tmp_path):
     """The deprecation path doctor suggests: `migrate --to NEW --role image`, then activate. The
     new image model reads text too, so text queries reach images through it; labels stay."""
-    report = migration.migrate(lib, "fake-joint", role="image")
-    assert report["role"] == "image" and report["replaces"] == lib.image_space.id
+    report = lib.migrate("fake-joint", role="image")
+    assert report["role"] == "image" and report["replaces"] == lib.spaces.image_space.id
     assert report["agreement"] is None and report["query_mode"] == "example"
-    migration.activate(lib, "image")
+    lib.activate("image")
     results = lib.search("something purple", limit=3)
     assert results[0].path.split("/")[-1].startswith("purple")
     assert "vector:fake-joint" in results[0].why
@@ -327,8 +325,8 @@ def test_kill_9_mid_migration_keeps_the_active_space_serving_and_resumes(tmp_pat
     lib.close()
 
     env = {**os.environ, "MEDIAGROUND_FAKE_DELAY": "0.15"}
-    code = ("import sys; from mediaground import migration; from mediaground.library import Library;"
-            "migration.migrate(Library.open(sys.argv[1]), sys.argv[2])")
+    code = ("import sys; from mediaground.library import Library;"
+            "Library.open(sys.argv[1]).migrate(sys.argv[2])")
     proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "lib"), GRID2], env=env)
     done, deadline = 0, time.time() + 60
     while time.time() < deadline and proc.poll() is None:
@@ -347,23 +345,23 @@ def test_kill_9_mid_migration_keeps_the_active_space_serving_and_resumes(tmp_pat
 
     lib = Library.open(tmp_path / "lib")
     assert _image_results(lib, query) == before  # the active space serves as if nothing happened
-    shadow = lib.catalog.db.execute("SELECT space_id FROM spaces WHERE status='shadow'").fetchone()[0]
-    recorded = {r[0] for r in lib.catalog.db.execute("SELECT chunk_id FROM vectors WHERE space_id=?", (shadow,))}
+    shadow = lib.catalog.spaces.with_status("shadow")[0].space_id
+    recorded = lib.catalog.vectors.chunk_ids(shadow)
     assert 8 <= len(recorded) < 40 and recorded <= lib.index.chunk_ids(shadow)
     with pytest.raises(MediagroundError, match="still lacks"):
-        migration.activate(lib, shadow)
-    report = migration.migrate(lib, GRID2)  # resumes
+        lib.activate(shadow)
+    report = lib.migrate(GRID2)  # resumes
     assert report["space"] == shadow and report["filled"]["assets"] == 40 - len(recorded)
-    recorded = {r[0] for r in lib.catalog.db.execute("SELECT chunk_id FROM vectors WHERE space_id=?", (shadow,))}
+    recorded = lib.catalog.vectors.chunk_ids(shadow)
     assert len(recorded) == 40 and lib.index.chunk_ids(shadow) == recorded and lib.index.count(shadow) == 40
-    migration.activate(lib, shadow)
+    lib.activate(shadow)
     assert _image_results(lib, query)[0][0] == before[0][0]
     lib.close()
 
 
 def test_ingest_commits_and_reports_when_an_added_space_cannot_be_filled(lib, tmp_path, monkeypatch):
-    report = migration.migrate(lib, "fake-joint")
-    migration.activate(lib, report["space"])
+    report = lib.migrate("fake-joint")
+    lib.activate(report["space"])
     model = get_model("fake-joint")
     monkeypatch.setattr(type(model), "weights_sha256", lambda self: "1" * 64)  # its weights changed
     new = make_image(tmp_path / "media" / "late.png", "blue", seed=11)
@@ -375,8 +373,8 @@ def test_ingest_commits_and_reports_when_an_added_space_cannot_be_filled(lib, tm
 
 def test_a_tag_edit_refreshes_text_spaces_only(lib, tmp_path):
     """Same essence, new words: an image space keeps its vectors, a text space re-embeds the asset."""
-    image_shadow = migration.migrate(lib, GRID2)["space"]
-    text_shadow = migration.migrate(lib, "fake-text?dim=32", role="words")["space"]  # a text model beside
+    image_shadow = lib.migrate(GRID2)["space"]
+    text_shadow = lib.migrate("fake-text?dim=32", role="words")["space"]  # a text model beside
     path = next((tmp_path / "media").glob("red_0.jpg"))
     asset = lib.resolve(str(path))
     model = get_model(GRID2)
@@ -384,11 +382,9 @@ def test_a_tag_edit_refreshes_text_spaces_only(lib, tmp_path):
     set_caption(path, "a crimson square at dusk", keywords=["red"])
     lib.ingest([path], workers=0)
     assert model.images_seen == seen  # nothing re-decoded for the image shadow
-    assert lib.catalog.db.execute("SELECT 1 FROM space_assets WHERE space_id=? AND asset_id=?",
-                                  (image_shadow, asset)).fetchone()
-    doc = lib.catalog.db.execute("SELECT source_sha FROM vectors WHERE space_id=? AND chunk_id=?",
-                                 (text_shadow, f"{asset}:text")).fetchone()[0]
-    from mediaground.pipeline.embed import text_sha
-    from mediaground.pipeline.fill import asset_document
+    assert asset not in {a.asset_id for a in lib.catalog.fills.pending(image_shadow, ["image"])}
+    doc = lib.catalog.vectors.source(f"{asset}:text", text_shadow)
+    from mediaground.ingest.embed import text_sha
+    from mediaground.metadata.document import embedded_text
 
-    assert doc == text_sha(asset_document(lib.show(asset)["metadata"]))  # the new words
+    assert doc == text_sha(embedded_text(lib.show(asset)["metadata"]))  # the new words

@@ -4,13 +4,11 @@ bilinear vs bicubic resampling), and `reindex --space` reproducing real-model ve
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mediaground import migration
 from mediaground.library import Library
 
 pytestmark = pytest.mark.slow
@@ -36,13 +34,12 @@ def _vectors(lib, space_id):
 def test_reindex_space_reproduces_real_vectors_bit_for_bit(real_lib, tmp_path):
     copy = tmp_path / "copy"
     copy.mkdir()
-    with sqlite3.connect(copy / "catalog.sqlite") as dst:
-        real_lib.catalog.db.backup(dst)
+    real_lib.catalog.backup(copy / "catalog.sqlite")
     shutil.copytree(real_lib.root / "store", copy / "store")
     fresh = Library.open(copy)
     try:
         for role in ("text", "image", "audio"):
-            space = real_lib.resolve_space(role)
+            space = real_lib.spaces.resolve(role)
             assert fresh.reindex(space=role)["failed"] == 0
             original, rebuilt = _vectors(real_lib, space), _vectors(fresh, space)
             assert original.keys() == rebuilt.keys() and original, role
@@ -54,16 +51,16 @@ def test_reindex_space_reproduces_real_vectors_bit_for_bit(real_lib, tmp_path):
 
 def test_migration_to_bicubic_preprocessing_end_to_end(real_lib):
     before = [r.asset_id for r in real_lib.search("a cat", limit=3)]
-    report = migration.migrate(real_lib, "efficientnet-lite0?resample=bicubic")
+    report = real_lib.migrate("efficientnet-lite0?resample=bicubic")
     assert report["role"] == "image" and report["coverage"]["missing"] == 0 and not report["failures"]
     assert report["agreement"]["mean_cosine"] > 0.9  # same model, slightly different pixels
     assert report["agreement"]["min_cosine"] < 1.0
     assert report["overlap"]["queries"] >= 4
     assert [r.asset_id for r in real_lib.search("a cat", limit=3)] == before
-    migration.activate(real_lib, report["space"])
-    assert real_lib.image_model.preprocessor.resample == "bicubic"
+    real_lib.activate(report["space"])
+    assert real_lib.spaces.image_model.preprocessor.resample == "bicubic"
     cat = next(r for r in real_lib.search("a cat", limit=3))
     assert cat.path.endswith("cat.jpg")
-    migration.rollback(real_lib, "image")
-    assert real_lib.image_model.preprocessor.resample == "bilinear"
+    real_lib.rollback("image")
+    assert real_lib.spaces.image_model.preprocessor.resample == "bilinear"
     assert [r.asset_id for r in real_lib.search("a cat", limit=3)] == before

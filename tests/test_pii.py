@@ -226,7 +226,7 @@ def pii_lib(fake_lib, tmp_path, monkeypatch):
     report = fake_lib.ingest([root], workers=0)
     assert report.added == 6 and not report.quarantined
     ids = {p.name: fake_lib.resolve(str(p)) for p in root.rglob("*") if p.is_file()}
-    set_flag(fake_lib, ids["camera.jpg"], "private")
+    set_flag(fake_lib.catalog, ids["camera.jpg"], "private")
     return fake_lib, ids, root
 
 
@@ -252,7 +252,7 @@ def test_audit_pii_reports_tags_text_ocr_faces_transcripts(pii_lib):
     from mediaground.audit import audit_pii
 
     lib, ids, _ = pii_lib
-    report = audit_pii(lib)
+    report = audit_pii(lib.catalog, lib.store)
     cam = _by(report, ids["camera.jpg"])
     assert set(cam) == {"gps-on-private", "camera-serial", "lens-serial", "owner-name", "software-history",
                         "maker-notes", "contact-info", "email", "phone", "embedded-thumbnail"}
@@ -314,17 +314,18 @@ def test_ocr_text_is_cached_in_the_catalog(pii_lib, monkeypatch):
     from mediaground.privacy import ocr
 
     lib, ids, _ = pii_lib
-    first = audit_pii(lib, faces=False)
-    rows = lib.catalog.db.execute("SELECT file_sha256, engine, text FROM ocr_text").fetchall()
-    assert len(rows) == 5 and all(r["engine"] == first.summary["ocr"]["engine"] for r in rows)
-    poster_sha = lib.catalog.asset_row(ids["poster.png"])["current_sha256"]
-    assert EMAIL in {r["file_sha256"]: r["text"] for r in rows}[poster_sha]
+    first = audit_pii(lib.catalog, lib.store, faces=False)
+    shas = {a.current_sha256 for a in lib.catalog.assets.iter(["image"])}
+    cached = {sha: lib.catalog.ocr.get(sha) for sha in shas}
+    assert len(shas) == 5 and all(engine == first.summary["ocr"]["engine"] for engine, _ in cached.values())
+    poster_sha = lib.catalog.assets.get(ids["poster.png"]).current_sha256
+    assert EMAIL in cached[poster_sha][1]
 
     def no_tesseract(path):
         raise AssertionError("OCR ran again instead of reading the cache")
 
     monkeypatch.setattr(ocr, "ocr_image", no_tesseract)
-    second = audit_pii(lib, faces=False)
+    second = audit_pii(lib.catalog, lib.store, faces=False)
     assert second.summary["ocr"]["from_cache"] == 5 and second.summary["ocr"]["read"] == 0
     assert [f.to_dict() for f in second.findings] == [f.to_dict() for f in first.findings]
 
@@ -339,7 +340,7 @@ def test_without_tesseract_the_audit_says_ocr_unavailable(pii_lib, monkeypatch):
     monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
     ocr._probe.cache_clear()
     try:
-        report = audit_pii(lib, faces=False)
+        report = audit_pii(lib.catalog, lib.store, faces=False)
     finally:
         monkeypatch.undo()
         ocr._probe.cache_clear()
@@ -357,19 +358,19 @@ def test_flags_and_what_makes_an_asset_private(pii_lib):
 
     lib, ids, _ = pii_lib
     cam, home, pub = ids["camera.jpg"], ids["home.jpg"], ids["public.jpg"]
-    assert flags(lib, cam) == ["private"] and private_reason(lib, cam) == "flag"
-    assert flags(lib, home) == [] and private_reason(lib, home) == "keyword"
-    assert not is_private(lib, pub)
-    set_flag(lib, home, "public")  # an explicit public overrides the keyword
-    assert flags(lib, home) == ["public"] and not is_private(lib, home)
-    set_flag(lib, home, "private")  # one switch: private clears public
-    assert flags(lib, home) == ["private"] and private_reason(lib, home) == "flag"
-    set_flag(lib, home, "private", on=False)
-    assert flags(lib, home) == [] and private_reason(lib, home) == "keyword"
+    assert flags(lib.catalog, cam) == ["private"] and private_reason(lib.catalog, cam) == "flag"
+    assert flags(lib.catalog, home) == [] and private_reason(lib.catalog, home) == "keyword"
+    assert not is_private(lib.catalog, pub)
+    set_flag(lib.catalog, home, "public")  # an explicit public overrides the keyword
+    assert flags(lib.catalog, home) == ["public"] and not is_private(lib.catalog, home)
+    set_flag(lib.catalog, home, "private")  # one switch: private clears public
+    assert flags(lib.catalog, home) == ["private"] and private_reason(lib.catalog, home) == "flag"
+    set_flag(lib.catalog, home, "private", on=False)
+    assert flags(lib.catalog, home) == [] and private_reason(lib.catalog, home) == "keyword"
     with pytest.raises(MediagroundError):
-        set_flag(lib, home, "Not A Flag")
+        set_flag(lib.catalog, home, "Not A Flag")
     with pytest.raises(MediagroundError):
-        set_flag(lib, "0" * 24, "private")
+        set_flag(lib.catalog, "0" * 24, "private")
 
 
 # ---------------------------------------------------------------- CLI
@@ -436,7 +437,7 @@ def test_audio_tags_private_frames_and_encoders(fake_lib, tmp_path):
     tags.add(COMM(encoding=3, lang="eng", desc="", text=["IBAN BE68 5390 0754 7034"]))
     wav.save()
     fake_lib.ingest([path], workers=0)
-    report = audit_pii(fake_lib, ocr=False, faces=False)
+    report = audit_pii(fake_lib.catalog, fake_lib.store, ocr=False, faces=False)
     got = {(f.kind, f.extra["source"]): f.detail for f in report.findings}
     assert got[("owner-name", "id3")] == "file owner J*** D** in ID3 TOWN"
     assert got[("private-frame", "id3")].startswith("1 private/rating frame(s) (PRIV)")

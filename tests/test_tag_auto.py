@@ -40,14 +40,14 @@ def colour_lib(fake_lib, tmp_path):
     make_image(media / "anim.gif", "purple", seed=9, fmt="GIF")
     fake_lib.ingest([media], workers=0)
     vocab = Vocabulary.from_dict(COLOUR_VOCAB)
-    install_vocabulary(fake_lib, vocab)
+    install_vocabulary(fake_lib.root, vocab)
     ids = {p.name: fake_lib.resolve(str(p)) for p in media.iterdir()}
     return fake_lib, vocab, media, ids
 
 
 def test_the_right_concept_scores_highest(colour_lib):
     lib, vocab, media, ids = colour_lib
-    result = auto_tag(lib, vocab, threshold=0.0, max_per_asset=10)
+    result = auto_tag(lib.catalog, lib.index, lib.spaces, vocab, threshold=0.0, max_per_asset=10)
     expected = {"IMG_100.jpg": "red", "IMG_101.jpg": "green", "IMG_102.jpg": "blue", "IMG_103.jpg": "yellow",
                 "anim.gif": "purple"}
     for name, concept in expected.items():
@@ -55,7 +55,7 @@ def test_the_right_concept_scores_highest(colour_lib):
         assert ranked[0][0] == concept, (name, ranked)
         assert ranked[0][1] > ranked[1][1] + 0.05, (name, ranked)  # not a tie
     # at a threshold that separates the fake model's match (≈1.0) from its template overlap (≈0.86):
-    strict = auto_tag(lib, vocab, threshold=0.95)
+    strict = auto_tag(lib.catalog, lib.index, lib.spaces, vocab, threshold=0.95)
     got = {(Path(a.path).name, a.concept) for a in strict.assignments}
     assert got == set(expected.items())  # the orange picture has no concept: nothing assigned
     a = next(a for a in strict.assignments if a.concept == "red")
@@ -65,12 +65,12 @@ def test_the_right_concept_scores_highest(colour_lib):
 
 def test_only_chosen_concepts_and_kinds(colour_lib):
     lib, vocab, media, ids = colour_lib
-    r = auto_tag(lib, vocab, threshold=0.95, concepts=["blue"])
+    r = auto_tag(lib.catalog, lib.index, lib.spaces, vocab, threshold=0.95, concepts=["blue"])
     assert [(Path(a.path).name, a.concept) for a in r.assignments] == [("IMG_102.jpg", "blue")]
-    r = auto_tag(lib, vocab, threshold=0.95, kinds=["audio"])
+    r = auto_tag(lib.catalog, lib.index, lib.spaces, vocab, threshold=0.95, kinds=["audio"])
     assert r.assignments == []
     with pytest.raises(Exception, match="no concept with id 'nope'"):
-        auto_tag(lib, vocab, concepts=["nope"])
+        auto_tag(lib.catalog, lib.index, lib.spaces, vocab, concepts=["nope"])
 
 
 def test_write_adds_keywords_to_iptc_and_xmp_and_reports_unwritable(colour_lib):
@@ -105,7 +105,7 @@ def test_write_adds_keywords_to_iptc_and_xmp_and_reports_unwritable(colour_lib):
     assert lib.show(ids["IMG_102.jpg"])["metadata"]["keywords"] == ["Blue"]
 
     # existing keywords are kept when a concept is added
-    result = auto_tag(lib, vocab, threshold=0.95, concepts=["red"])
+    result = auto_tag(lib.catalog, lib.index, lib.spaces, vocab, threshold=0.95, concepts=["red"])
     result.assignments[0].present = False  # pretend it is new, to see what a write keeps
     result.assignments[0].label = "Red"
     write_tags(lib, result)
@@ -140,7 +140,7 @@ def test_metadata_text_is_a_view_too(fake_lib, tmp_path):
     write_metadata(p, None, None, parse_edits({"caption": "azure"}))
     fake_lib.ingest([tmp_path / "m"], workers=0)
     vocab = Vocabulary.from_dict(COLOUR_VOCAB)
-    r = auto_tag(fake_lib, vocab, thresholds={"image": 0.99, "text": 0.9})
+    r = auto_tag(fake_lib.catalog, fake_lib.index, fake_lib.spaces, vocab, thresholds={"image": 0.99, "text": 0.9})
     assert [(a.concept, a.why[0].split(":")[0]) for a in r.assignments] == [("blue", "text")]
 
 
@@ -176,7 +176,7 @@ def test_real_models_calibration(tmp_path):
     with Library.create(tmp_path / "lib") as lib:
         lib.ingest([media], workers=0)
         vocab = Vocabulary.from_dict(CALIBRATION_VOCAB)
-        result = auto_tag(lib, vocab)
+        result = auto_tag(lib.catalog, lib.index, lib.spaces, vocab)
         assert result.thresholds == DEFAULT_THRESHOLDS
         got = {(Path(a.path).name, a.concept) for a in result.assignments}
         assert got == set(truth.items()), got
@@ -188,7 +188,7 @@ def test_real_models_calibration(tmp_path):
             assert ranked[1][1] < DEFAULT_THRESHOLDS["image"] - 0.02, (name, ranked[:3])
 
         # --write through the CLI, read back by ExifTool
-        install_vocabulary(lib, vocab)
+        install_vocabulary(lib.root, vocab)
         r = _run("tag", "auto", "--write", "--library", lib.root, "--json")
         assert r.exit_code == 0, r.output
         cat = next(n for n, c in truth.items() if c == "cat")

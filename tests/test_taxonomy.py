@@ -236,7 +236,7 @@ def test_not_turtle_is_a_clear_error():
 
 @pytest.fixture
 def brand_lib(fake_lib, tmp_path, vocab):
-    install_vocabulary(fake_lib, vocab)
+    install_vocabulary(fake_lib.root, vocab)
     media = tmp_path / "media"
     logo = make_image(media / "logo.jpg", "blue", seed=1)
     set_keywords(logo, iptc=["Logomark", "favicon", "sunset"], xmp=["Logomark", "favicon", "sunset"])
@@ -259,16 +259,15 @@ def test_ingest_maps_keywords_to_preferred_labels_without_touching_files(brand_l
     md2 = lib.show(str(plain))["metadata"]
     assert md2["keywords"] == ["Red", "Sunset", "beach"]
 
-    rows = lib.catalog.db.execute("SELECT asset_id, field, term FROM unknown_terms ORDER BY term").fetchall()
     logo_id = lib.resolve(str(logo))
-    assert [(r["field"], r["term"]) for r in rows if r["asset_id"] == logo_id] == [("keywords", "sunset")]
-    report = unknown_terms_report(lib)
+    assert [(t.field, t.term) for t in lib.catalog.terms.all() if t.asset_id == logo_id] == [("keywords", "sunset")]
+    report = unknown_terms_report(lib.catalog)
     sunset = next(r for r in report if term_key(r["term"]) == "sunset")
     assert sunset["count"] == 2 and set(sunset["spellings"]) == {"sunset", "Sunset"}
     assert any(e["path"] == str(logo) for e in sunset["examples"])
 
     # the full-text path and the search filter see the preferred label
-    assert lib.catalog.fts_fields(logo_id)["keywords"] == "Brand logo, sunset"
+    assert lib.catalog.fulltext.fields(logo_id)["keywords"] == "Brand logo, sunset"
     assert [r.asset_id for r in lib.search(keyword="Brand logo")] == [logo_id]
     assert logo_id in [r.asset_id for r in lib.search("Brand logo")]
 
@@ -279,8 +278,7 @@ def test_reingest_replaces_unknown_terms(brand_lib):
     logo_id = lib.resolve(str(logo))
     set_keywords(logo, iptc=["favicon", "harbour"], xmp=["favicon", "harbour"])
     lib.ingest([media], workers=0)
-    rows = lib.catalog.db.execute("SELECT term FROM unknown_terms WHERE asset_id=?", (logo_id,)).fetchall()
-    assert [r[0] for r in rows] == ["harbour"]
+    assert [t.term for t in lib.catalog.terms.all() if t.asset_id == logo_id] == ["harbour"]
     assert lib.show(logo_id)["metadata"]["keywords"] == ["Brand logo", "harbour"]
 
 
@@ -291,7 +289,7 @@ def test_no_taxonomy_no_change(fake_lib, tmp_path):
     assert "unknown_terms" not in report.to_dict()
     md = fake_lib.show(str(p))["metadata"]
     assert md["keywords"] == ["Logomark"] and "keywords_raw" not in md
-    assert load_library_vocabulary(fake_lib) is None
+    assert load_library_vocabulary(fake_lib.root) is None
 
 
 def test_broken_taxonomy_file_stops_ingest_with_a_message(fake_lib, tmp_path):
@@ -322,7 +320,7 @@ def test_cli_import_renormalizes_show_export_unknown(fake_lib, tmp_path):
     assert out["concepts"] == 5 and out["changed"] == 1 and out["unknown_terms"] == 1
     assert (lib.root / "taxonomy.yaml").is_file()
     assert lib.show(logo_id)["metadata"]["keywords"] == ["Brand logo", "sunset"]  # the catalog follows
-    assert lib.catalog.fts_fields(logo_id)["keywords"] == "Brand logo, sunset"
+    assert lib.catalog.fulltext.fields(logo_id)["keywords"] == "Brand logo, sunset"
     assert sha256(logo) == before
 
     r = _run("taxonomy", "unknown", "--library", lib.root, "--json")
@@ -378,7 +376,7 @@ def test_cli_import_refuses_an_invalid_file(fake_lib, tmp_path):
 
 def test_suggest_merges_near_duplicates_and_accept_writes_alt_labels(fake_lib, tmp_path, vocab):
     lib = fake_lib
-    install_vocabulary(lib, vocab)
+    install_vocabulary(lib.root, vocab)
     media = tmp_path / "media"
     words = {"a": ["Brand logo", "logo mark"], "b": ["Logo-marks"], "c": ["harbour", "Harbour"],
              "d": ["harbours"], "e": ["beach"], "f": ["faivcon", "Prodcut photo"]}
@@ -409,7 +407,7 @@ def test_suggest_merges_near_duplicates_and_accept_writes_alt_labels(fake_lib, t
     concept = v.lookup("harbours")
     assert concept is not None and v.lookup("Harbour") is concept
     # the catalog followed: no more unknown harbour terms
-    left = {u["term"].casefold() for u in unknown_terms_report(lib)}
+    left = {u["term"].casefold() for u in unknown_terms_report(lib.catalog)}
     assert "harbour" not in left and "harbours" not in left and "beach" in left and "faivcon" in left
     r = _run("taxonomy", "suggest", "--library", lib.root, "--accept", "all", "--json")
     accepted = json.loads(r.output)["accepted"]

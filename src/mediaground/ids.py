@@ -14,6 +14,8 @@ import mmap
 import os
 from dataclasses import dataclass
 
+from PIL import Image, UnidentifiedImageError
+
 from mediaground.errors import BadMediaError
 from mediaground.media.containers import ENTROPY, SOS, ContainerError, jpeg_segments, png_chunks, riff_chunks
 
@@ -158,8 +160,6 @@ def _pixels(path: str | os.PathLike, fmt: str) -> Essence | None:
     Returns None when this Pillow cannot read the format at all (e.g. HEIC
     without a plugin), so the caller falls back to the whole file.
     """
-    from PIL import Image, UnidentifiedImageError
-
     Image.init()
     pil_name = _PILLOW_FORMATS.get(fmt, fmt.upper())
     if pil_name not in Image.OPEN:
@@ -232,7 +232,7 @@ def _av_packets(path: str | os.PathLike, audio_end: int | None = None) -> str:
     header. Streams are numbered by their order among the hashed streams, so a
     cover picture added in front of the audio does not shift it.
     """
-    import av
+    import av  # PyAV (FFmpeg, ~0.1 s to import) loads for audio and video only
     from av.stream import Disposition
 
     try:

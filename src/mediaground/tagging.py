@@ -1,6 +1,6 @@
 """Zero-shot tagging: assign vocabulary concepts to assets by embedding similarity.
 
-For every active space that takes text queries (`Library.query_spaces("text")`), each concept's
+For every active space that takes text queries (`ActiveSpaces.for_queries("text")`), each concept's
 labels (preferred, other-language preferred and alternative labels; hidden ones are misspellings
 and are left out) are embedded with that space's model, one prompt per label and per kind of
 vector the space holds:
@@ -44,16 +44,20 @@ format cannot hold keywords (GIF, HEIC, video, audio) are reported and the batch
 
 from __future__ import annotations
 
-import json
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
+from mediaground.catalog import Catalog
 from mediaground.errors import MediagroundError
+from mediaground.index.base import VectorIndex
+from mediaground.metadata.read import read_metadata
+from mediaground.spaces.active import ActiveSpaces
 from mediaground.taxonomy.vocab import Concept, Vocabulary
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # write_tags works through the Library's public API; the Library never imports this
     from mediaground.library import Library
 
 __all__ = ["DEFAULT_THRESHOLDS", "DEFAULT_TAG_THRESHOLD", "Assignment", "TagResult", "auto_tag", "write_tags",
@@ -124,7 +128,8 @@ class TagResult:
                 "written": self.written, "failed": self.failed}
 
 
-def auto_tag(lib: "Library", vocab: Vocabulary, threshold: float | None = None,
+def auto_tag(catalog: Catalog, index: VectorIndex, spaces: ActiveSpaces, vocab: Vocabulary,
+             threshold: float | None = None,
              kinds: Iterable[str] | None = None, concepts: Iterable[str] | None = None,
              asset_ids: Iterable[str] | None = None, max_per_asset: int = 5,
              thresholds: dict[str, float] | None = None) -> TagResult:
@@ -142,11 +147,9 @@ def auto_tag(lib: "Library", vocab: Vocabulary, threshold: float | None = None,
     chosen_ids = {c.id for c in chosen}
     kinds = list(kinds) if kinds else None
     ids = list(asset_ids) if asset_ids is not None else None
-    cat = lib.catalog
     best: dict[tuple[str, str, str], tuple[float, str]] = {}  # (asset, concept, view) → (cosine, why)
-    for space, model in lib.query_spaces("text"):
-        counts = dict(cat.db.execute("SELECT part, COUNT(*) FROM vectors WHERE space_id=? GROUP BY part",
-                                     (space.id,)).fetchall())
+    for space, model in spaces.for_queries("text"):
+        counts = catalog.vectors.parts(space.id)
         by_view: dict[str, list[str]] = {}
         for part in sorted(counts):
             by_view.setdefault(view_of(part), []).append(part)
@@ -157,14 +160,14 @@ def auto_tag(lib: "Library", vocab: Vocabulary, threshold: float | None = None,
                 continue
             vecs = model.embed_texts([p for _, p in prompts])
             for (concept, prompt), vec in zip(prompts, vecs):
-                for hit in lib.index.search(space.id, np.asarray(vec, np.float32), limit, kinds=kinds,
+                for hit in index.search(space.id, np.asarray(vec, np.float32), limit, kinds=kinds,
                                             asset_ids=ids, parts=parts):
                     key = (hit.asset_id, concept.id, view)
                     if key not in best or hit.score > best[key][0]:
                         best[key] = (float(hit.score), f"{hit.part}:{prompt!r}")
 
     by_label: dict[tuple[str, str], list[str]] = {}
-    for asset_id, label, score in cat.db.execute("SELECT asset_id, label, score FROM labels"):
+    for asset_id, label, score in catalog.labels.all():
         if score >= LABEL_MIN_SCORE and (ids is None or asset_id in ids):
             concept = vocab.lookup(label)
             if concept is not None and concept.id in chosen_ids:
@@ -179,20 +182,21 @@ def auto_tag(lib: "Library", vocab: Vocabulary, threshold: float | None = None,
     for key in by_label:
         passed.setdefault(key, [])
 
-    assets = {r["asset_id"]: r for r in cat.db.execute("SELECT asset_id, kind, metadata FROM assets")}
+    assets = catalog.assets.get_many(sorted({a for a, _ in passed}))
+    paths = catalog.files.display_paths(list(assets))
     per_asset: dict[str, list[Assignment]] = {}
     for (asset_id, cid), views in passed.items():
         row = assets.get(asset_id)
-        if row is None or (kinds and row["kind"] not in kinds):
+        if row is None or (kinds and row.kind not in kinds):
             continue
-        md = json.loads(row["metadata"] or "{}")
+        md = row.metadata
         words = [k for k in (md.get("keywords") or []) + (md.get("keywords_raw") or []) if isinstance(k, str)]
         present = any((c := vocab.lookup(k)) is not None and c.id == cid for k in words)
         views = sorted(views, reverse=True)
         score = views[0][0] if views else max(scores.get(asset_id, {}).get(cid, {"": 0.0}).values())
         why = [w for _, w in views] + by_label.get((asset_id, cid), [])
         per_asset.setdefault(asset_id, []).append(
-            Assignment(asset_id, cat.display_path(asset_id), row["kind"], cid, vocab[cid].label, score, present, why))
+            Assignment(asset_id, paths.get(asset_id), row.kind, cid, vocab[cid].label, score, present, why))
     out: list[Assignment] = []
     for asset_id in sorted(per_asset, key=lambda a: (per_asset[a][0].path or "", a)):
         ranked = sorted(per_asset[asset_id], key=lambda a: (-a.score, a.concept))
@@ -203,8 +207,6 @@ def auto_tag(lib: "Library", vocab: Vocabulary, threshold: float | None = None,
 def write_tags(lib: "Library", result: TagResult, dry_run: bool = False) -> TagResult:
     """Add each asset's newly assigned labels to its file's keywords (existing keywords kept).
     One asset failing (format cannot hold keywords, read-only file, ...) is reported; the rest go on."""
-    from mediaground.metadata.read import read_metadata
-
     new: dict[str, list[str]] = {}
     for a in result.assignments:
         if not a.present and a.label not in new.setdefault(a.asset_id, []):
@@ -212,11 +214,11 @@ def write_tags(lib: "Library", result: TagResult, dry_run: bool = False) -> TagR
     for asset_id, labels in new.items():
         if not labels:
             continue
-        path = lib.catalog.display_path(asset_id)
+        path = lib.catalog.files.display_path(asset_id)
         try:
-            row = lib.catalog.asset_row(asset_id)
-            current = [p for p in lib.catalog.current_paths(asset_id) if _exists(p)]
-            existing = read_metadata(current[0], row["format"], row["kind"]).keywords if current else []
+            row = lib.catalog.assets.get(asset_id)
+            current = [p for p in lib.catalog.files.current_paths(asset_id) if os.path.exists(p)]
+            existing = read_metadata(current[0], row.format, row.kind).keywords if current else []
             have = {k.casefold() for k in existing}
             keywords = list(existing) + [lab for lab in labels if lab.casefold() not in have]
             outcome = lib.edit_metadata(asset_id, edits={"keywords": keywords}, dry_run=dry_run)
@@ -226,8 +228,3 @@ def write_tags(lib: "Library", result: TagResult, dry_run: bool = False) -> TagR
             result.failed.append({"asset_id": asset_id, "path": path, "added": labels, "error": str(exc)})
     return result
 
-
-def _exists(path: str) -> bool:
-    import os
-
-    return os.path.exists(path)

@@ -6,8 +6,14 @@ import hashlib
 import json
 import os
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+
+def now() -> str:
+    """The time as the catalog records it: UTC, ISO 8601, to the second."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def canonical_json(obj: Any) -> str:

@@ -28,9 +28,14 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
+from mediaground.api.thumbs import NoThumbnail, ensure_thumbnail, thumbnail_path
 from mediaground.errors import (AssetNotFoundError, BadMediaError, LibraryNotFoundError, MediagroundError,
                                 ModelError)
+from mediaground.geo.points import parse_bbox, parse_point
 from mediaground.library import Library
+from mediaground.metadata.jsonld import to_jsonld
+from mediaground.metadata.write import MetadataWriteError
+from mediaground.web import mount
 
 TOKEN_COOKIE = "mediaground_token"
 _ASSET_REF = re.compile(r"[0-9a-f]{6,64}")
@@ -72,9 +77,9 @@ def _resolve(lib: Library, ref: str) -> str:
     """An asset ID or a unique prefix of one (6+ hex digits) -> asset ID. Never a path."""
     if not _ASSET_REF.fullmatch(ref):
         raise AssetNotFoundError(f"no asset with ID {ref[:80]!r}")
-    if lib.catalog.asset_row(ref) is not None:
+    if lib.catalog.assets.get(ref) is not None:
         return ref
-    matches = lib.catalog.find_asset_ids(ref)
+    matches = lib.catalog.assets.with_prefix(ref)
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
@@ -85,20 +90,21 @@ def _resolve(lib: Library, ref: str) -> str:
 def _media_file(lib: Library, asset_id: str) -> tuple[Path, str]:
     """The file to serve for an asset: a current path the catalog knows, if it is still there with
     the catalogued size, else the stored original of the current version. Plus its MIME type."""
-    row = lib.catalog.asset_row(asset_id)
-    sha = row["current_sha256"]
-    version = lib.catalog.version_row(sha) if sha else None
-    for p in lib.catalog.current_paths(asset_id):
+    asset = lib.catalog.assets.get(asset_id)
+    sha = asset.current_sha256
+    version = lib.catalog.files.version(sha) if sha else None
+    mime = asset.mime or "application/octet-stream"
+    for p in lib.catalog.files.current_paths(asset_id):
         try:
             st = os.stat(p)
         except OSError:
             continue
-        if os.path.isfile(p) and (version is None or st.st_size == version["size"]):
-            return Path(p), row["mime"] or "application/octet-stream"
+        if os.path.isfile(p) and (version is None or st.st_size == version.size):
+            return Path(p), mime
     if sha:
         stored = lib.store.path(sha)
         if stored.is_file():
-            return stored, row["mime"] or "application/octet-stream"
+            return stored, mime
     raise AssetNotFoundError(f"asset {asset_id} has no file on disk or in the store")
 
 
@@ -223,8 +229,6 @@ def create_app(library_path: str | os.PathLike, *, read_token: str | None = None
 
     @app.exception_handler(MediagroundError)
     async def _library_error(request: Request, exc: MediagroundError):
-        from mediaground.metadata.write import MetadataWriteError
-
         if isinstance(exc, MetadataWriteError):
             return _error(422, "MetadataWriteError", str(exc))
         if isinstance(exc, (ModelError, LibraryNotFoundError)):
@@ -244,7 +248,7 @@ def create_app(library_path: str | os.PathLike, *, read_token: str | None = None
     # --- reads ------------------------------------------------------------------------------
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, Any]:
-        get_lib().catalog.db.execute("SELECT 1").fetchone()
+        get_lib().catalog.settings.get("schema_version")  # the catalog answers
         return {"ok": True}
 
     @app.get("/api/search", dependencies=read, tags=["search"])
@@ -259,8 +263,6 @@ def create_app(library_path: str | os.PathLike, *, read_token: str | None = None
                date_from: str | None = Query(None, description="YYYY-MM-DD"),
                date_to: str | None = Query(None, description="YYYY-MM-DD")) -> dict[str, Any]:
         """Same results as `mediaground search --json`, each with "links"."""
-        from mediaground.geo.points import parse_bbox, parse_point
-
         if radius_km is not None and not near:
             raise HTTPException(400, "radius_km needs near")
         point = parse_point(near) if near else None
@@ -304,8 +306,6 @@ def create_app(library_path: str | os.PathLike, *, read_token: str | None = None
     @app.get("/api/assets/{asset_id}", dependencies=read, tags=["assets"])
     def asset(asset_id: str) -> dict[str, Any]:
         """The asset's catalog record (as `mediaground show --json`) and its schema.org JSON-LD."""
-        from mediaground.metadata.jsonld import to_jsonld
-
         lib = get_lib()
         record = lib.show(_resolve(lib, asset_id))
         return {"asset": record, "jsonld": to_jsonld(record), "links": _links(record["asset_id"])}
@@ -325,15 +325,13 @@ def create_app(library_path: str | os.PathLike, *, read_token: str | None = None
     @app.get("/thumbs/{asset_id}", dependencies=read, tags=["files"], response_class=FileResponse)
     def thumb(asset_id: str, size: int = Query(256, ge=16, le=1024)):
         """A JPEG no larger than size×size, for images; 404 for audio and video."""
-        from mediaground.api.thumbs import NoThumbnail, ensure_thumbnail, thumbnail_path
-
         lib = get_lib()
         aid = _resolve(lib, asset_id)
         cached = thumbnail_path(root, aid, size)
         if not cached.exists():
-            row = lib.catalog.asset_row(aid)
-            if row["kind"] != "image":
-                raise HTTPException(404, f"no thumbnail for {row['kind']} assets")
+            kind = lib.catalog.assets.get(aid).kind
+            if kind != "image":
+                raise HTTPException(404, f"no thumbnail for {kind} assets")
             source, _ = _media_file(lib, aid)
             try:
                 cached = ensure_thumbnail(root, aid, source, size)
@@ -348,13 +346,9 @@ def create_app(library_path: str | os.PathLike, *, read_token: str | None = None
         """A governance audit of the library, worst first: "alt-text", "geo", "labels" or "pii" (as
         `mediaground audit ... --json`; the PII audit's OCR text is cached, so only the first run reads
         every image)."""
-        from mediaground.audit import audit_alt_text, audit_geo, audit_labels, audit_pii
-
-        audits = {"alt-text": audit_alt_text, "geo": audit_geo, "labels": audit_labels, "pii": audit_pii}
-        run = audits.get(name)
-        if run is None:
-            raise HTTPException(404, f"no audit named {name[:80]!r}; known: {', '.join(sorted(audits))}")
-        return run(get_lib()).to_json()
+        if name not in Library.AUDITS:
+            raise HTTPException(404, f"no audit named {name[:80]!r}; known: {', '.join(sorted(Library.AUDITS))}")
+        return get_lib().audit(name).to_json()
 
     # --- writes -----------------------------------------------------------------------------
     @app.post("/api/ingest", dependencies=write, tags=["write"])
@@ -386,11 +380,6 @@ def create_app(library_path: str | os.PathLike, *, read_token: str | None = None
                     raise HTTPException(409, str(exc)) from None
                 raise
 
-    # --- the web UI (optional; built separately) ---------------------------------------------
-    try:
-        from mediaground.web import mount
-    except ImportError:
-        pass
-    else:
-        mount(app)
+    # --- the web UI ------------------------------------------------------------------------------
+    mount(app)
     return app

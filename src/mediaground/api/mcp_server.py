@@ -34,7 +34,12 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import CallToolResult, ImageContent, ResourceLink, TextContent
 
-from mediaground.errors import MediagroundError
+from mediaground.catalog import Asset
+from mediaground.errors import AssetNotFoundError, MediagroundError
+from mediaground.geo.points import parse_point
+from mediaground.library import Library
+from mediaground.media.image import decode_image
+from mediaground.metadata.jsonld import to_jsonld
 
 __all__ = ["build_server", "run_stdio", "run_http", "ASSET_URI", "citation", "grounding"]
 
@@ -155,21 +160,19 @@ class _Backend:
     """The open library behind the tools. The SDK runs sync tools in worker threads: one lock."""
 
     def __init__(self, library_path: str | os.PathLike) -> None:
-        from mediaground.library import Library
-
         self.lib = Library.open(library_path)
         self.lock = threading.Lock()
 
     def close(self) -> None:
         self.lib.close()
 
-    def metadata(self, asset_id: str) -> tuple[dict[str, Any], Any]:
-        row = self.lib.catalog.asset_row(asset_id)
-        return json.loads(row["metadata"] or "{}"), row
+    def asset(self, asset_id: str) -> Asset:
+        asset = self.lib.catalog.assets.get(asset_id)
+        if asset is None:
+            raise AssetNotFoundError(f"no asset with ID {asset_id!r}")
+        return asset
 
     def asset_record(self, ref: str) -> dict[str, Any]:
-        from mediaground.metadata.jsonld import to_jsonld
-
         rec = self.lib.show(ref)
         md = rec["metadata"]
         path = (rec["current_paths"] or rec["paths"] or [None])[0]
@@ -220,8 +223,6 @@ def build_server(library_path: str | os.PathLike, *, log_level: str = "WARNING")
             raise ToolError("radius_km needs near (\"LAT,LON\")")
         point = None
         if near:
-            from mediaground.geo.points import parse_point
-
             try:
                 point = parse_point(near)
             except ValueError as exc:
@@ -231,8 +232,9 @@ def build_server(library_path: str | os.PathLike, *, log_level: str = "WARNING")
                 hits = backend.lib.search(query.strip() or None, kind=kind, creator=creator, near=point,
                                           radius_km=radius_km, limit=limit)
                 results = []
+                assets = backend.lib.catalog.assets.get_many([h.asset_id for h in hits])
                 for h in hits:
-                    md, _ = backend.metadata(h.asset_id)
+                    md = assets[h.asset_id].metadata
                     g = grounding(h.asset_id, h.kind, md, h.path)
                     timed = h.kind in ("audio", "video")
                     results.append({
@@ -267,18 +269,16 @@ def build_server(library_path: str | os.PathLike, *, log_level: str = "WARNING")
     @server.tool(title="Get thumbnail")
     def get_thumbnail(asset_id: str, size: int = 256) -> CallToolResult:
         """A JPEG thumbnail of an image asset, at most `size` pixels on its longer side (16-1024)."""
-        from mediaground.media.image import decode_image
-
         if not MIN_THUMB <= size <= MAX_THUMB:
             raise ToolError(f"size must be between {MIN_THUMB} and {MAX_THUMB} (got {size})")
         try:
             with backend.lock:
                 aid = backend.lib.resolve(asset_id)
-                md, row = backend.metadata(aid)
-                if row["kind"] != "image":
-                    raise ToolError(f"asset {aid} is {row['kind']}, not an image: only images have thumbnails")
-                source = _source_file(backend.lib, aid, row)
-                g = grounding(aid, "image", md, source)
+                asset = backend.asset(aid)
+                if asset.kind != "image":
+                    raise ToolError(f"asset {aid} is {asset.kind}, not an image: only images have thumbnails")
+                source = _source_file(backend.lib, asset)
+                g = grounding(aid, "image", asset.metadata, source)
             decoded = decode_image(source, shorter_side=size)
         except MediagroundError as exc:
             raise _fail(exc) from None
@@ -300,20 +300,20 @@ def build_server(library_path: str | os.PathLike, *, log_level: str = "WARNING")
         try:
             with backend.lock:
                 aid = backend.lib.resolve(asset_id)
-                md, row = backend.metadata(aid)
-                if row["kind"] not in ("audio", "video"):
-                    raise ToolError(f"asset {aid} is {row['kind']}: only audio and video have transcripts")
-                segments = backend.lib.catalog.segments(aid)
-                g = grounding(aid, row["kind"], md)
+                asset = backend.asset(aid)
+                if asset.kind not in ("audio", "video"):
+                    raise ToolError(f"asset {aid} is {asset.kind}: only audio and video have transcripts")
+                segments = backend.lib.catalog.audio.segments(aid)
+                g = grounding(aid, asset.kind, asset.metadata)
         except MediagroundError as exc:
             raise _fail(exc) from None
-        keep = [{"start": s["start"], "end": s["end"], "text": s["text"], "confidence": s.get("confidence")}
+        keep = [{"start": s.start, "end": s.end, "text": s.text, "confidence": s.confidence}
                 for s in segments
-                if (start is None or s["end"] > start) and (end is None or s["start"] < end)]
+                if (start is None or s.end > start) and (end is None or s.start < end)]
         span_start = keep[0]["start"] if keep else start
         span_end = keep[-1]["end"] if keep else end
         text = " ".join(s["text"] for s in keep if s["text"])
-        data = {"asset_id": aid, "kind": row["kind"], "duration": row["duration"], "start": start, "end": end,
+        data = {"asset_id": aid, "kind": asset.kind, "duration": asset.duration, "start": start, "end": end,
                 "segments": keep, "text": text,
                 "citation": citation(aid, g, span_start if keep else None, span_end if keep else None),
                 "resource_uri": g["resource_uri"]}
@@ -339,15 +339,15 @@ def build_server(library_path: str | os.PathLike, *, log_level: str = "WARNING")
     return server
 
 
-def _source_file(lib, asset_id: str, row) -> str:
+def _source_file(lib, asset: Asset) -> str:
     """A readable file with the asset's pixels: a current path, else the stored original."""
-    for p in lib.catalog.current_paths(asset_id):
+    for p in lib.catalog.files.current_paths(asset.asset_id):
         if os.path.exists(p):
             return p
-    sha = row["current_sha256"]
+    sha = asset.current_sha256
     if sha and lib.store.has(sha):
         return str(lib.store.path(sha))
-    raise ToolError(f"asset {asset_id} has no readable file (moved or deleted, and no stored original)")
+    raise ToolError(f"asset {asset.asset_id} has no readable file (moved or deleted, and no stored original)")
 
 
 def _close(server: MCPServer) -> None:

@@ -11,6 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from PIL import Image, ImageOps
+
 MIN_SIZE, MAX_SIZE = 16, 1024
 
 
@@ -27,8 +29,6 @@ def ensure_thumbnail(library_root: Path, asset_id: str, source: Path, size: int)
     dest = thumbnail_path(library_root, asset_id, size)
     if dest.exists():
         return dest
-    from PIL import Image, ImageOps
-
     try:
         with Image.open(source) as im:
             im.draft("RGB", (size, size))  # JPEG: decode at a reduced scale, much faster

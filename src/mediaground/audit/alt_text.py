@@ -7,7 +7,6 @@ bridge vector (the image model's top labels, embedded in the same text space, ch
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from typing import Any
@@ -15,6 +14,9 @@ from typing import Any
 import numpy as np
 
 from mediaground.audit.findings import Finding, Report
+from mediaground.catalog import Catalog
+from mediaground.index.base import VectorIndex
+from mediaground.spaces.active import ActiveSpaces
 
 IPTC_ALT_TEXT_LIMIT = 250  # IPTC Photo Metadata: Alt Text (Accessibility) should not exceed 250 characters
 # Cosine between alt text and label-bridge vector below which they "disagree". Chosen on the real
@@ -65,7 +67,8 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / (na * nb)) if na and nb else 0.0
 
 
-def audit_alt_text(lib, mismatch_threshold: float = DEFAULT_MISMATCH_THRESHOLD,
+def audit_alt_text(catalog: Catalog, index: VectorIndex, spaces: ActiveSpaces,
+                   mismatch_threshold: float = DEFAULT_MISMATCH_THRESHOLD,
                    max_length: int = IPTC_ALT_TEXT_LIMIT, check_similarity: bool = True) -> Report:
     """Audit the alt text of every image asset; worst first.
 
@@ -82,16 +85,14 @@ def audit_alt_text(lib, mismatch_threshold: float = DEFAULT_MISMATCH_THRESHOLD,
     0.30 would catch one more wrong one at the price of another good one. Borderline findings
     rank low (severity grows with the gap below the threshold).
     """
-    cat = lib.catalog
-    rows = cat.db.execute("SELECT asset_id, metadata FROM assets WHERE kind='image' ORDER BY asset_id").fetchall()
     findings: list[Finding] = []
     by_text: dict[str, list[tuple[str, str | None]]] = {}
     to_compare: list[tuple[str, str | None, str]] = []
-    with_alt = 0
-    for row in rows:
-        asset_id = row["asset_id"]
-        md: dict[str, Any] = json.loads(row["metadata"] or "{}")
-        path = cat.display_path(asset_id)
+    with_alt = images = 0
+    for asset in catalog.assets.iter(["image"]):
+        images += 1
+        asset_id, md = asset.asset_id, asset.metadata
+        path = catalog.files.display_path(asset_id)
         alt = md.get("alt_text")
         alt = alt if isinstance(alt, str) else None
         if not alt or not alt.strip():
@@ -103,7 +104,7 @@ def audit_alt_text(lib, mismatch_threshold: float = DEFAULT_MISMATCH_THRESHOLD,
             findings.append(Finding(asset_id, path, "missing-alt-text", detail, 1.0))
             continue
         with_alt += 1
-        reason = placeholder_reason(alt, [r["path"] for r in cat.paths_for(asset_id)])
+        reason = placeholder_reason(alt, [f.path for f in catalog.files.of_asset(asset_id)])
         if reason:
             findings.append(Finding(asset_id, path, "placeholder-alt-text",
                                     f"alt text {_quote(alt)} is {reason}, not a description", 0.9))
@@ -130,16 +131,16 @@ def audit_alt_text(lib, mismatch_threshold: float = DEFAULT_MISMATCH_THRESHOLD,
 
     compared = 0
     if check_similarity and to_compare:
-        space_id = lib.text_space.id
-        vecs = lib.text_model.embed_texts([alt for _, _, alt in to_compare])
+        space_id = spaces.text_space.id
+        vecs = spaces.text_model.embed_texts([alt for _, _, alt in to_compare])
         for (asset_id, path, alt), vec in zip(to_compare, vecs):
-            bridge = lib.index.get(space_id, f"{asset_id}:labels")
+            bridge = index.get(space_id, f"{asset_id}:labels")
             if bridge is None:
                 continue
             compared += 1
             sim = _cosine(np.asarray(vec, np.float32), bridge)
             if sim < mismatch_threshold:
-                labels = ", ".join(lab for lab, _ in cat.labels(asset_id)[:3])
+                labels = ", ".join(lab for lab, _ in catalog.labels.of(asset_id)[:3])
                 gap = (mismatch_threshold - sim) / max(mismatch_threshold, 1e-6)
                 findings.append(Finding(
                     asset_id, path, "alt-text-mismatch",
@@ -150,8 +151,8 @@ def audit_alt_text(lib, mismatch_threshold: float = DEFAULT_MISMATCH_THRESHOLD,
     kinds: dict[str, int] = {}
     for f in findings:
         kinds[f.kind] = kinds.get(f.kind, 0) + 1
-    summary = {"images": len(rows), "with_alt_text": with_alt,
-               "share_with_alt_text": round(with_alt / len(rows), 4) if rows else 0.0,
+    summary = {"images": images, "with_alt_text": with_alt,
+               "share_with_alt_text": round(with_alt / images, 4) if images else 0.0,
                "duplicate_groups": duplicates, "similarity_checked": compared,
                "mismatch_threshold": mismatch_threshold, "findings_by_kind": kinds}
     return Report("alt-text", findings, summary)

@@ -17,6 +17,11 @@ import shutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from PIL import Image, ImageOps
+
+from mediaground.catalog import Catalog
+from mediaground.store.content import ContentStore
+
 
 @dataclass
 class Finding:
@@ -178,19 +183,16 @@ def _fmt(v: Any) -> str:
     return f"{v:.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)
 
 
-def library_thumbnails(lib, size: int = 160) -> Callable[[str], bytes | None]:
+def library_thumbnails(catalog: Catalog, store: ContentStore, size: int = 160) -> Callable[[str], bytes | None]:
     """asset_id -> JPEG bytes of a small preview (from the current file, else the stored original),
     made in memory: a report never writes into the library. None for non-images or unreadable files."""
 
     def thumbnail_for(asset_id: str) -> bytes | None:
-        from PIL import Image, ImageOps
-
-        row = lib.catalog.asset_row(asset_id)
-        if row is None or row["kind"] != "image":
+        asset = catalog.assets.get(asset_id)
+        if asset is None or asset.kind != "image":
             return None
-        sources = [p for p in lib.catalog.current_paths(asset_id) if os.path.exists(p)]
-        for v in lib.catalog.db.execute("SELECT store_path FROM versions WHERE asset_id=?", (asset_id,)):
-            sources.append(str(lib.root / v[0]))
+        sources = [p for p in catalog.files.current_paths(asset_id) if os.path.exists(p)]
+        sources += [str(store.path(v.file_sha256)) for v in catalog.files.versions_of(asset_id)]
         for src in sources:
             try:
                 with Image.open(src) as im:

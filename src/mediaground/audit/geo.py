@@ -8,11 +8,11 @@ gps=LAT,LON`); nothing is written here.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 from mediaground.audit.findings import Finding, Report
+from mediaground.catalog import Catalog
 from mediaground.geo.gazetteer import find_place_in_query, resolve_place
 from mediaground.geo.place import Place
 from mediaground.geo.points import valid_point
@@ -79,31 +79,24 @@ def _gps_problem(md: dict[str, Any]) -> tuple[str | None, str]:
     return None, ""
 
 
-def audit_geo(lib, kinds: tuple[str, ...] | None = DEFAULT_KINDS, suggest: bool = True) -> Report:
+def audit_geo(catalog: Catalog, kinds: tuple[str, ...] | None = DEFAULT_KINDS, suggest: bool = True) -> Report:
     """Share of assets with trusted GPS (overall and per folder), GPS problems, and suggestions.
 
     Kinds and severities: ``gps-out-of-range`` 0.8, ``gps-unparsable`` 0.75, ``gps-null-island`` 0.7
     (wrong data is worse than none); ``missing-gps`` 0.4 with a suggestion (actionable), 0.2 without.
     A suggestion is also added to the detail of a bad-GPS finding. `kinds` None audits every asset.
     """
-    cat = lib.catalog
-    sql = "SELECT asset_id, kind, metadata, lat, lon FROM assets"
-    params: tuple = ()
-    if kinds:
-        sql += f" WHERE kind IN ({','.join('?' * len(kinds))})"
-        params = tuple(kinds)
-    rows = cat.db.execute(sql + " ORDER BY asset_id", params).fetchall()
     findings: list[Finding] = []
     folders: dict[str, dict[str, Any]] = {}
-    trusted_total = suggested = 0
-    for row in rows:
-        asset_id = row["asset_id"]
-        md: dict[str, Any] = json.loads(row["metadata"] or "{}")
-        path = cat.display_path(asset_id)
+    trusted_total = suggested = assets = 0
+    for asset in catalog.assets.iter(kinds):
+        assets += 1
+        asset_id, md = asset.asset_id, asset.metadata
+        path = catalog.files.display_path(asset_id)
         folder = os.path.dirname(path) if path else "(no file)"
         stats = folders.setdefault(folder, {"assets": 0, "with_gps": 0})
         stats["assets"] += 1
-        trusted = row["lat"] is not None and row["lon"] is not None and valid_point(row["lat"], row["lon"]) is None
+        trusted = asset.lat is not None and asset.lon is not None and valid_point(asset.lat, asset.lon) is None
         if trusted:
             trusted_total += 1
             stats["with_gps"] += 1
@@ -133,8 +126,8 @@ def audit_geo(lib, kinds: tuple[str, ...] | None = DEFAULT_KINDS, suggest: bool 
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.kind] = counts.get(f.kind, 0) + 1
-    summary = {"assets": len(rows), "with_gps": trusted_total,
-               "share_with_gps": round(trusted_total / len(rows), 4) if rows else 0.0,
+    summary = {"assets": assets, "with_gps": trusted_total,
+               "share_with_gps": round(trusted_total / assets, 4) if assets else 0.0,
                "suggestions": suggested, "findings_by_kind": counts,
                "by_folder": dict(sorted(folders.items(), key=lambda kv: (kv[1]["share"], kv[0])))}
     return Report("geo", findings, summary)

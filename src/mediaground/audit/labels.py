@@ -37,15 +37,23 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mediaground.audit.findings import Finding, Report
-from mediaground.errors import MediagroundError
-from mediaground.metadata.read import _redecode  # one reading of exiv2 text everywhere
+import pyexiv2
 
-if TYPE_CHECKING:
+from mediaground.audit.findings import Finding, Report
+from mediaground.catalog import Catalog
+from mediaground.describe import describe
+from mediaground.errors import MediagroundError
+from mediaground.metadata.jsonld import to_jsonld
+from mediaground.metadata.read import _redecode  # one reading of exiv2 text everywhere
+from mediaground.metadata.read import read_metadata
+from mediaground.taxonomy.normalize import load_library_vocabulary, taxonomy_path
+from mediaground.taxonomy.vocab import Vocabulary
+
+if TYPE_CHECKING:  # fix_labels works through the Library's public API; the Library never imports this
     from mediaground.library import Library
-    from mediaground.taxonomy.vocab import Vocabulary
 
 __all__ = ["audit_labels", "fix_labels", "read_keyword_tags", "LABEL_KINDS"]
 
@@ -73,8 +81,6 @@ def _words(value: Any, sep: str | None = None) -> list[str]:
 def read_keyword_tags(path: str, fmt: str | None) -> dict[str, list[str] | None]:
     """{"iptc": [...], "xmp": [...], "xp": [...]} as stored in the file (None: that block could not
     be read; [] : no keywords there). Read-only."""
-    import pyexiv2
-
     out: dict[str, list[str] | None] = {"iptc": None, "xmp": None, "xp": None}
     if (fmt or "").lower() == "gif":
         return out
@@ -129,22 +135,18 @@ def _filename_concepts(vocab: "Vocabulary", path: str | None) -> list[tuple[str,
     return found
 
 
-def audit_labels(lib: "Library", vocab: "Vocabulary | None" = None, check_jsonld: bool = True) -> Report:
+def audit_labels(catalog: Catalog, library_root: Path, vocab: Vocabulary | None = None,
+                 check_jsonld: bool = True) -> Report:
     """Audit every asset's labels (see the module docstring). `vocab` defaults to the library's."""
-    from mediaground.metadata.jsonld import to_jsonld
-    from mediaground.metadata.read import read_metadata
-    from mediaground.taxonomy.normalize import load_library_vocabulary, taxonomy_path
-
     if vocab is None:
-        vocab = load_library_vocabulary(lib)
-    cat = lib.catalog
-    rows = cat.db.execute("SELECT asset_id, kind, format FROM assets ORDER BY asset_id").fetchall()
+        vocab = load_library_vocabulary(library_root)
     findings: list[Finding] = []
-    checked = unreadable = 0
-    for row in rows:
-        asset_id, kind, fmt = row["asset_id"], row["kind"], row["format"]
-        current = [p for p in cat.current_paths(asset_id) if os.path.exists(p)]
-        path = current[0] if current else cat.display_path(asset_id)
+    checked = unreadable = assets = 0
+    for asset in catalog.assets.iter():
+        assets += 1
+        asset_id, kind, fmt = asset.asset_id, asset.kind, asset.format
+        current = [p for p in catalog.files.current_paths(asset_id) if os.path.exists(p)]
+        path = current[0] if current else catalog.files.display_path(asset_id)
         if not current:
             unreadable += 1
             continue
@@ -209,7 +211,7 @@ def audit_labels(lib: "Library", vocab: "Vocabulary | None" = None, check_jsonld
         # what the library publishes
         if check_jsonld:
             try:
-                published = to_jsonld(lib.show(asset_id)).get("keywords") or []
+                published = to_jsonld(describe(catalog, asset_id)).get("keywords") or []
             except Exception as exc:  # noqa: BLE001 - a broken record is a finding elsewhere, not a crash here
                 published = None
                 add("jsonld-mismatch", f"the JSON-LD could not be built: {type(exc).__name__}: {exc}")
@@ -223,8 +225,8 @@ def audit_labels(lib: "Library", vocab: "Vocabulary | None" = None, check_jsonld
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.kind] = counts.get(f.kind, 0) + 1
-    path = taxonomy_path(lib)
-    summary = {"assets": len(rows), "checked": checked, "no_file": unreadable,
+    path = taxonomy_path(library_root)
+    summary = {"assets": assets, "checked": checked, "no_file": unreadable,
                "vocabulary": str(path) if vocab is not None else None,
                "concepts": len(vocab) if vocab is not None else 0,
                "assets_with_findings": len({f.asset_id for f in findings}), "findings_by_kind": counts}
@@ -249,18 +251,16 @@ def _canonical(vocab: "Vocabulary | None", terms: list[str]) -> list[str]:
     return _dedupe([(vocab.preferred(t) or t) for t in terms])
 
 
-def fix_labels(lib: "Library", report: Report | None = None, vocab: "Vocabulary | None" = None,
+def fix_labels(lib: "Library", report: Report | None = None, vocab: Vocabulary | None = None,
                dry_run: bool = True) -> list[dict[str, Any]]:
     """Write the canonical labels into the files of the assets `report` found (a fresh audit when
     None). Dry run by default: returns the plan without writing. One entry per asset:
-    {"asset_id", "path", "action" (write | resync | reindex | none), "edits", "changes", "error"?}."""
-    from mediaground.metadata.read import read_metadata
-    from mediaground.taxonomy.normalize import load_library_vocabulary
-
+    {"asset_id", "path", "action" (write | resync | reindex | none), "edits", "changes", "error"?}.
+    Files are written and re-ingested through the Library (`edit_metadata`, `ingest`)."""
     if vocab is None:
-        vocab = load_library_vocabulary(lib)
+        vocab = load_library_vocabulary(lib.root)
     if report is None:
-        report = audit_labels(lib, vocab)
+        report = audit_labels(lib.catalog, lib.root, vocab)
     cat = lib.catalog
     results: list[dict[str, Any]] = []
     fixable = {"iptc-xmp-mismatch", "alt-label-used", "jsonld-mismatch"}
@@ -271,22 +271,22 @@ def fix_labels(lib: "Library", report: Report | None = None, vocab: "Vocabulary 
         kinds = by_asset[asset_id]
         if not kinds & fixable:
             continue
-        row = cat.asset_row(asset_id)
-        current = [p for p in cat.current_paths(asset_id) if os.path.exists(p)]
-        entry: dict[str, Any] = {"asset_id": asset_id, "path": current[0] if current else cat.display_path(asset_id),
+        row = cat.assets.get(asset_id)
+        current = [p for p in cat.files.current_paths(asset_id) if os.path.exists(p)]
+        entry: dict[str, Any] = {"asset_id": asset_id, "path": current[0] if current else cat.files.display_path(asset_id),
                                  "action": "none", "edits": {}, "changes": [], "kinds": sorted(kinds)}
         results.append(entry)
         if row is None or not current:
             entry["error"] = "no file on disk"
             continue
         try:
-            rec = read_metadata(current[0], row["format"], row["kind"])
+            rec = read_metadata(current[0], row.format, row.kind)
             edits: dict[str, Any] = {}
             if rec.keywords:
                 canonical = _canonical(vocab, rec.keywords)
                 if sorted(canonical) != sorted(rec.keywords) or "iptc-xmp-mismatch" in kinds:
                     edits["keywords"] = canonical
-            if rec.genre and row["kind"] == "audio" and vocab is not None:
+            if rec.genre and row.kind == "audio" and vocab is not None:
                 genre = "; ".join(_canonical(vocab, [g.strip() for g in rec.genre.split(";") if g.strip()]))
                 if genre != rec.genre:
                     edits["genre"] = genre

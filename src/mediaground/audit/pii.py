@@ -26,14 +26,20 @@ record field's origin, or the segment).
 from __future__ import annotations
 
 import io
-import json
 import os
 from typing import Any
 
+from PIL import Image, ImageChops, ImageStat
+
 from mediaground.audit.findings import Finding, Report
+from mediaground.catalog import Asset, Catalog
+from mediaground.ids import file_sha256
 from mediaground.privacy.detect import find_pii
 from mediaground.privacy.exif import TagItem, read_image_tags, scan_file, scan_image
+from mediaground.privacy import faces as face_mod  # OpenCV loads when a face is looked for
+from mediaground.privacy import ocr as ocr_mod  # Tesseract runs when text is read
 from mediaground.privacy.flags import private_assets
+from mediaground.store.content import ContentStore
 
 __all__ = ["audit_pii", "TEXT_FIELDS"]
 
@@ -45,16 +51,14 @@ SEVERITY_FACE = 0.5
 SEVERITY_THUMBNAIL = 0.6
 
 
-def _source_path(lib, row) -> tuple[str | None, str | None]:
+def _source_path(catalog: Catalog, store: ContentStore, asset: Asset) -> tuple[str | None, str | None]:
     """(path to read, its file sha256) for the asset's current version."""
-    sha = row["current_sha256"]
-    stored = lib.store.path(sha)
+    sha = asset.current_sha256
+    stored = store.path(sha)
     if stored.exists():
         return str(stored), sha
-    for p in lib.catalog.current_paths(row["asset_id"]):
+    for p in catalog.files.current_paths(asset.asset_id):
         if os.path.exists(p):
-            from mediaground.ids import file_sha256
-
             return p, file_sha256(p)
     return None, None
 
@@ -72,8 +76,6 @@ def _record_texts(md: dict[str, Any]):
 
 def _thumbnail_differs(thumb: bytes, path: str) -> str | None:
     """Why the EXIF thumbnail does not show the same picture as the image, or None."""
-    from PIL import Image, ImageChops, ImageStat
-
     try:
         with Image.open(io.BytesIO(thumb)) as t:
             t = t.convert("RGB")
@@ -105,19 +107,13 @@ def _fmt_time(seconds: float) -> str:
     return f"{int(m)}:{s:04.1f}"
 
 
-def audit_pii(lib, ocr: bool = True, faces: bool = True) -> Report:
+def audit_pii(catalog: Catalog, store: ContentStore, ocr: bool = True, faces: bool = True) -> Report:
     """Personal data in the library (see the module docstring). Severities: gps-on-private 0.95,
     payment cards 0.95, IBANs/SSNs 0.9, e-mails 0.8, phones 0.75, owner names 0.7, camera serials
     0.65, contact details 0.6, a thumbnail that differs from the image 0.6, faces and lens serials
     and private frames 0.5, maker notes 0.4, long ID-like numbers 0.35, software history 0.3 (0.5
     when it names a computer or original file names)."""
-    from mediaground.privacy import faces as face_mod
-    from mediaground.privacy import ocr as ocr_mod
-
-    cat = lib.catalog
-    rows = cat.db.execute("SELECT asset_id, kind, format, metadata, current_sha256 FROM assets"
-                          " ORDER BY asset_id").fetchall()
-    private = private_assets(lib)
+    private = private_assets(catalog)
     findings: list[Finding] = []
     warnings: list[str] = []
     ocr_state: dict[str, Any] = {"status": "off", "engine": None, "read": 0, "from_cache": 0, "failed": 0}
@@ -134,11 +130,11 @@ def audit_pii(lib, ocr: bool = True, faces: bool = True) -> Report:
         except Exception as exc:  # OpenCV missing or broken: say so, audit the rest
             face_state.update(status="unavailable", reason=f"{type(exc).__name__}: {exc}")
             warnings.append(f"faces-unavailable: {exc}")
-    scanned = transcripts = segments_seen = 0
-    for row in rows:
-        asset_id, kind, fmt = row["asset_id"], row["kind"], row["format"]
-        md: dict[str, Any] = json.loads(row["metadata"] or "{}")
-        display = cat.display_path(asset_id)
+    scanned = transcripts = segments_seen = assets = 0
+    for asset in catalog.assets.iter():
+        assets += 1
+        asset_id, kind, fmt, md = asset.asset_id, asset.kind, asset.format, asset.metadata
+        display = catalog.files.display_path(asset_id)
         seen: set[str] = set()
 
         def add(kind_: str, detail: str, severity: float, source: str, field: str | None, key: str | None = None,
@@ -158,7 +154,7 @@ def audit_pii(lib, ocr: bool = True, faces: bool = True) -> Report:
                 add(m.kind, f"{m.describe()} in the {name.replace('_', ' ')}", m.severity, name,
                     sources.get(name) or name, key=f"{m.kind}:{text[m.start:m.end]}", subtype=m.subtype)
         # the file's own tags
-        path, sha = _source_path(lib, row)
+        path, sha = _source_path(catalog, store, asset)
         items: list[TagItem] = []
         image_tags = None
         if path is not None:
@@ -206,22 +202,21 @@ def audit_pii(lib, ocr: bool = True, faces: bool = True) -> Report:
                 add("gps-on-private", f"GPS tags on an asset marked private ({why}); exports drop them",
                     SEVERITY_GPS_PRIVATE, "exif", "GPS", private=reason)
         # transcripts
-        segs = cat.db.execute('SELECT chunk_id, start, "end", text FROM segments WHERE asset_id=? ORDER BY start',
-                              (asset_id,)).fetchall()
+        segs = catalog.audio.segments(asset_id)
         if segs:
             transcripts += 1
             segments_seen += len(segs)
         for seg in segs:
-            for m in find_pii(seg["text"]):
-                add(m.kind, f"{m.describe()} said at {_fmt_time(seg['start'])}–{_fmt_time(seg['end'])}",
-                    m.severity, "transcript", seg["chunk_id"], key=f"{m.kind}:{seg['chunk_id']}:{m.start}",
-                    subtype=m.subtype, start=seg["start"], end=seg["end"])
+            for m in find_pii(seg.text):
+                add(m.kind, f"{m.describe()} said at {_fmt_time(seg.start)}–{_fmt_time(seg.end)}",
+                    m.severity, "transcript", seg.chunk_id, key=f"{m.kind}:{seg.chunk_id}:{m.start}",
+                    subtype=m.subtype, start=seg.start, end=seg.end)
         if kind != "image" or path is None or fmt == "gif":
             continue
         # text inside the image
         if ocr_state["status"] == "ok":
             try:
-                text, cached = ocr_mod.ocr_asset(lib, sha, path)
+                text, cached = ocr_mod.ocr_asset(catalog, sha, path)
                 ocr_state["from_cache" if cached else "read"] += 1
             except Exception as exc:
                 ocr_state["failed"] += 1
@@ -248,7 +243,7 @@ def audit_pii(lib, ocr: bool = True, faces: bool = True) -> Report:
     for f in findings:
         counts[f.kind] = counts.get(f.kind, 0) + 1
     summary: dict[str, Any] = {
-        "assets": len(rows),
+        "assets": assets,
         "files_scanned": scanned,
         "private_assets": len(private),
         "findings_by_kind": dict(sorted(counts.items())),

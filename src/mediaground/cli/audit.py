@@ -29,7 +29,7 @@ def write_report_html(lib, report, html_path: Path | None) -> None:
         import mediaground.audit as audits
         from mediaground.util import atomic_write_bytes
 
-        atomic_write_bytes(html_path, report.to_html(audits.library_thumbnails(lib)).encode("utf-8"))
+        atomic_write_bytes(html_path, report.to_html(audits.library_thumbnails(lib.catalog, lib.store)).encode("utf-8"))
 
 
 def echo_report(lib, report, as_json: bool, html_path: Path | None) -> None:
@@ -43,23 +43,20 @@ def echo_report(lib, report, as_json: bool, html_path: Path | None) -> None:
             click.echo(f"report written to {html_path}")
 
 
-def _audit_command(name: str, run_name: str, doc: str):
-    """An audit with no options of its own: `mediaground.audit.<run_name>(lib)`, rendered."""
+def _audit_command(name: str, doc: str):
+    """An audit with no options of its own: `Library.audit(name)`, rendered."""
     @audit.command(name, help=doc)
     @library_option
     @json_option
     @html_option
     def command(library_path, as_json, html_path):
-        import mediaground.audit as audits
-
         with open_library(library_path) as lib:
-            echo_report(lib, getattr(audits, run_name)(lib), as_json, html_path)
+            echo_report(lib, lib.audit(name), as_json, html_path)
     return command
 
 
-_audit_command("alt-text", "audit_alt_text",
-               "Empty, placeholder, duplicated, over-long alt text, and alt text the image does not match.")
-_audit_command("geo", "audit_geo", "GPS coverage by folder, untrusted coordinates, locations suggested from place names.")
+_audit_command("alt-text", "Empty, placeholder, duplicated, over-long alt text, and alt text the image does not match.")
+_audit_command("geo", "GPS coverage by folder, untrusted coordinates, locations suggested from place names.")
 
 
 @audit.command("labels")
@@ -76,7 +73,7 @@ def audit_labels_command(library_path, as_json, html_path, fix, dry_run):
     if dry_run and not fix:
         raise click.UsageError("--dry-run goes with --fix (without --fix nothing is written anyway)")
     with open_library(library_path) as lib:
-        report = audits.audit_labels(lib)
+        report = lib.audit("labels")
         plan = audits.fix_labels(lib, report, dry_run=dry_run) if fix else None
         if as_json and plan is not None:
             write_report_html(lib, report, html_path)
@@ -104,10 +101,8 @@ def audit_labels_command(library_path, as_json, html_path, fix, dry_run):
 def audit_pii_command(library_path, as_json, html_path, ocr, faces):
     """Personal data that should not leave the building: serials, owners, software history, GPS on
     private assets, e-mails/phones/IDs in text, OCR text and faces."""
-    import mediaground.audit as audits
-
     with open_library(library_path) as lib:
-        report = audits.audit_pii(lib, ocr=ocr, faces=faces)
+        report = lib.audit("pii", ocr=ocr, faces=faces)
         echo_report(lib, report, as_json, html_path)
         if report.summary.get("ocr", {}).get("status") == "ocr-unavailable" and not as_json:
             click.echo(f"warning: OCR unavailable: {report.summary['ocr'].get('reason')}", err=True)

@@ -88,7 +88,7 @@ def progress_bar(label: str, as_json: bool, eta: bool = True) -> Iterator[Callab
 
 def pipeline_progress(update: Callable[[int, int, str], None] | None) -> Callable[[Any], None] | None:
     """`update(done, total, name)` as the callback that ingest, reindex and migrate call with a
-    `pipeline.ingest.Progress` (total, done, path); None stays None."""
+    `mediaground.progress.Progress` (total, done, path); None stays None."""
     if update is None:
         return None
     return lambda p: update(p.done, p.total, p.path)

@@ -27,9 +27,7 @@ def export_jsonld(out_dir, library_path, as_json):
     from mediaground.metadata.jsonld import write_export
 
     with open_library(library_path) as lib:
-        # Raw SQL kept as it was in cli.py; it is to become a catalog method.
-        ids = [r[0] for r in lib.catalog.db.execute("SELECT asset_id FROM assets ORDER BY asset_id")]
-        result = write_export((lib.show(a) for a in ids), out_dir)
+        result = write_export((lib.show(a) for a in lib.catalog.assets.ids()), out_dir)
         if as_json:
             echo_json(result)
         else:
@@ -59,7 +57,7 @@ def export_sanitized_command(dest, assets, gps, precision, keep, library_path, a
     with open_library(library_path) as lib:
         ids = [lib.resolve(a) for a in assets] or None
         with progress_bar("sanitizing", as_json, eta=False) as bar:
-            result = export_sanitized(lib, dest, asset_ids=ids, gps=gps, precision=precision,
+            result = export_sanitized(lib.catalog, lib.store, dest, asset_ids=ids, gps=gps, precision=precision,
                                       keep=[k for k in keep.split(",") if k.strip()], progress=bar)
         if as_json:
             echo_json(result)

@@ -31,10 +31,10 @@ def mark_command(refs, private, library_path, as_json):
         out = []
         for ref in refs:
             asset_id = lib.resolve(ref)
-            set_flag(lib, asset_id, PRIVATE if private else PUBLIC, True)
-            reason = private_reason(lib, asset_id)
-            out.append({"asset_id": asset_id, "path": lib.catalog.display_path(asset_id),
-                        "flags": flags(lib, asset_id), "private": reason is not None})
+            set_flag(lib.catalog, asset_id, PRIVATE if private else PUBLIC, True)
+            reason = private_reason(lib.catalog, asset_id)
+            out.append({"asset_id": asset_id, "path": lib.catalog.files.display_path(asset_id),
+                        "flags": flags(lib.catalog, asset_id), "private": reason is not None})
         if as_json:
             echo_json({"assets": out})
             return

@@ -22,9 +22,7 @@ def spaces(ctx, library_path, as_json):
     """List embedding spaces (model, dimension, vectors, coverage, status, deprecation); switch them."""
     if ctx.invoked_subcommand is not None:
         return
-    from mediaground.spaces import spaces_report
-
-    echo_answer(library_path, as_json, spaces_report, _echo_spaces)
+    echo_answer(library_path, as_json, lambda lib: lib.spaces_report(), _echo_spaces)
 
 
 def _echo_spaces(rows) -> None:
@@ -47,9 +45,7 @@ def _echo_switch(result) -> None:
 def spaces_activate(ref, force, library_path, as_json):
     """Make a shadow (or previous) space active. REF: a space id, a unique prefix, or a role with one
     shadow. The space it replaces keeps its vectors, so `spaces rollback ROLE` is instant."""
-    from mediaground.migration import activate
-
-    echo_answer(library_path, as_json, lambda lib: activate(lib, ref, force=force), _echo_switch)
+    echo_answer(library_path, as_json, lambda lib: lib.activate(ref, force=force), _echo_switch)
 
 
 @spaces.command("rollback")
@@ -58,9 +54,7 @@ def spaces_activate(ref, force, library_path, as_json):
 @json_option
 def spaces_rollback(role, library_path, as_json):
     """Return ROLE (text, image, audio, or an added role) to the space it used before."""
-    from mediaground.migration import rollback
-
-    echo_answer(library_path, as_json, lambda lib: rollback(lib, role), _echo_switch)
+    echo_answer(library_path, as_json, lambda lib: lib.rollback(role), _echo_switch)
 
 
 @spaces.command("retire")
@@ -69,9 +63,7 @@ def spaces_rollback(role, library_path, as_json):
 @json_option
 def spaces_retire(ref, library_path, as_json):
     """Delete the vectors of a space that is not active (default: every previous space)."""
-    from mediaground.migration import retire
-
-    echo_answer(library_path, as_json, lambda lib: retire(lib, ref), _echo_retired,
+    echo_answer(library_path, as_json, lambda lib: lib.retire(ref), _echo_retired,
                 to_json=lambda done: {"retired": done})
 
 
@@ -83,10 +75,8 @@ def _echo_retired(done) -> None:
 @library_option
 def spaces_finish(library_path):
     """Finish a space switch that was interrupted (rebuild the label bridges)."""
-    from mediaground.migration import finish_pending
-
-    with open_library(library_path) as lib, lib.writing():
-        click.echo(f"rebuilt {finish_pending(lib)} label bridges")
+    with open_library(library_path) as lib:
+        click.echo(f"rebuilt {lib.finish_pending()} label bridges")
 
 
 @click.command()
@@ -102,8 +92,6 @@ def spaces_finish(library_path):
 def migrate(spec, role, queries_file, detach, library_path, as_json):
     """Build a new space in shadow from the stored originals (resumable), then report the drift.
     Search keeps using the active space meanwhile; `spaces` shows the shadow's coverage grow."""
-    from mediaground.migration import migrate as run_migrate
-
     if detach:
         _detach_migration(spec, role, queries_file, library_path, as_json)
         return
@@ -112,7 +100,7 @@ def migrate(spec, role, queries_file, detach, library_path, as_json):
         queries = [q.strip() for q in queries_file.read_text(encoding="utf-8").splitlines() if q.strip()]
     with open_library(library_path) as lib:
         with progress_bar("re-embedding", as_json) as bar:
-            report = run_migrate(lib, spec, role, queries, progress=pipeline_progress(bar))
+            report = lib.migrate(spec, role, queries, progress=pipeline_progress(bar))
         if as_json:
             echo_json(report)
             return
@@ -182,9 +170,7 @@ def format_drift(report) -> str:
 @json_option
 def doctor(library_path, as_json):
     """Check the active spaces: weights present and unchanged, deprecations, coverage, index health."""
-    from mediaground.spaces import doctor as run_doctor
-
-    problems = echo_answer(library_path, as_json, run_doctor, _echo_problems,
+    problems = echo_answer(library_path, as_json, lambda lib: lib.doctor(), _echo_problems,
                            to_json=lambda found: [p.to_dict() for p in found])
     if any(p.level == "error" for p in problems):
         sys.exit(1)

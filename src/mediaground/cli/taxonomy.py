@@ -24,13 +24,12 @@ def taxonomy() -> None:
 def taxonomy_import(file, lang, library_path, as_json):
     """Validate FILE (.yaml/.yml, or SKOS .ttl) and install it as the library's vocabulary; then map
     the catalog's keywords to its preferred labels (files are not changed) and report unknown terms."""
-    from mediaground.taxonomy import install_vocabulary, load_vocabulary_file, renormalize_catalog
+    from mediaground.taxonomy import load_vocabulary_file, taxonomy_path
 
     with open_library(library_path) as lib:
         vocab = load_vocabulary_file(file, lang=lang)
-        with lib.writing():
-            path = install_vocabulary(lib, vocab)
-            counts = renormalize_catalog(lib, vocab)
+        counts = lib.apply_vocabulary(vocab)
+        path = taxonomy_path(lib.root)
         result = {"installed": str(path), "concepts": len(vocab), "warnings": vocab.warnings, **counts}
         if as_json:
             echo_json(result)
@@ -55,7 +54,7 @@ def taxonomy_export(file, fmt, library_path):
 
     fmt = fmt or ("ttl" if file.suffix.lower() in (".ttl", ".turtle") else "yaml")
     with open_library(library_path) as lib:
-        vocab = _require(lib, load_library_vocabulary(lib))
+        vocab = _require(lib, load_library_vocabulary(lib.root))
         if fmt == "ttl":
             from mediaground.taxonomy.skos import to_turtle
 
@@ -69,7 +68,7 @@ def _require(lib, vocab):
     if vocab is None:
         from mediaground.taxonomy import taxonomy_path
 
-        raise click.ClickException(f"the library has no vocabulary yet ({taxonomy_path(lib)}); "
+        raise click.ClickException(f"the library has no vocabulary yet ({taxonomy_path(lib.root)}); "
                                    "install one with `mediaground taxonomy import FILE`")
     return vocab
 
@@ -82,12 +81,12 @@ def taxonomy_show(library_path, as_json):
     from mediaground.taxonomy import load_library_vocabulary, taxonomy_path
 
     with open_library(library_path) as lib:
-        vocab = _require(lib, load_library_vocabulary(lib))
+        vocab = _require(lib, load_library_vocabulary(lib.root))
         if as_json:
-            echo_json({"path": str(taxonomy_path(lib)), **vocab.to_dict()})
+            echo_json({"path": str(taxonomy_path(lib.root)), **vocab.to_dict()})
             return
         title = vocab.scheme.title or vocab.scheme.uri
-        click.echo(f"{title}  ({len(vocab)} concepts, {taxonomy_path(lib)})")
+        click.echo(f"{title}  ({len(vocab)} concepts, {taxonomy_path(lib.root)})")
         printed: set[str] = set()
 
         def walk(concept, depth: int) -> None:
@@ -112,7 +111,7 @@ def taxonomy_unknown(library_path, as_json):
     """Keywords and genres found at ingest that the vocabulary does not know, most used first."""
     from mediaground.taxonomy import unknown_terms_report
 
-    echo_answer(library_path, as_json, unknown_terms_report, _echo_unknown_terms,
+    echo_answer(library_path, as_json, lambda lib: unknown_terms_report(lib.catalog), _echo_unknown_terms,
                 to_json=lambda rows: {"unknown": rows})
 
 
@@ -134,21 +133,20 @@ def _echo_unknown_terms(rows) -> None:
 def taxonomy_suggest(threshold, accept, library_path, as_json):
     """Propose merging near-duplicate keywords, labels and unknown terms. Review the list, then
     accept chosen ones with --accept N (they become alternative labels of the target concept)."""
-    from mediaground.taxonomy import install_vocabulary, load_library_vocabulary, renormalize_catalog
+    from mediaground.taxonomy import load_library_vocabulary
     from mediaground.taxonomy.suggest import DEFAULT_SUGGEST_THRESHOLD, accept_suggestions, suggest_merges
     from mediaground.taxonomy.vocab import Vocabulary
 
     with open_library(library_path) as lib:
-        vocab = load_library_vocabulary(lib)
-        suggestions = suggest_merges(lib, vocab, threshold if threshold is not None else DEFAULT_SUGGEST_THRESHOLD)
+        vocab = load_library_vocabulary(lib.root)
+        suggestions = suggest_merges(lib.catalog, lib.spaces.text_model, vocab,
+                                     threshold if threshold is not None else DEFAULT_SUGGEST_THRESHOLD)
         chosen = _chosen(accept, len(suggestions))
         result = None
         if chosen:
             vocab = vocab or Vocabulary()
-            with lib.writing():
-                result = accept_suggestions(vocab, [suggestions[i - 1] for i in chosen])
-                install_vocabulary(lib, vocab)
-                counts = renormalize_catalog(lib, vocab)
+            result = accept_suggestions(vocab, [suggestions[i - 1] for i in chosen])
+            counts = lib.apply_vocabulary(vocab)
             result = {**result, "accepted": chosen, **counts}
         if as_json:
             out = {"suggestions": [s.to_dict(i) for i, s in enumerate(suggestions, 1)]}
@@ -220,8 +218,8 @@ def tag_auto(threshold, image_threshold, text_threshold, kinds, concepts, max_pe
     if dry_run and not write:
         raise click.UsageError("--dry-run goes with --write (without --write nothing is written anyway)")
     with open_library(library_path) as lib:
-        vocab = _require(lib, load_library_vocabulary(lib))
-        result = auto_tag(lib, vocab, threshold=threshold, kinds=kinds or None, concepts=concepts or None,
+        vocab = _require(lib, load_library_vocabulary(lib.root))
+        result = auto_tag(lib.catalog, lib.index, lib.spaces, vocab, threshold=threshold, kinds=kinds or None, concepts=concepts or None,
                           max_per_asset=max_per_asset,
                           thresholds={"image": image_threshold, "text": text_threshold})
         if write:

@@ -23,7 +23,7 @@ def _quote(values: Sequence[str]) -> str:
 
 class LanceIndex(VectorIndex):
     def __init__(self, root: Path) -> None:
-        import lancedb
+        import lancedb  # ~1.5 s to import: paid when a library is opened, not by every import of mediaground
 
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)

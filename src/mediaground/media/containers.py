@@ -1,7 +1,7 @@
 """One walk each over the container structures read byte by byte: JPEG marker segments, PNG
 chunks, RIFF chunks.
 
-Essence hashing (:mod:`mediaground.ids`), the sanitizer (:mod:`mediaground.privacy.segments`), the
+Essence hashing (:mod:`mediaground.ids`), the sanitizer (:mod:`mediaground.metadata.segments`), the
 metadata layer (:mod:`mediaground.metadata.jpeg`) and the WAV header check
 (:mod:`mediaground.media.audio`) all walk these structures; sharing the walk keeps them agreeing on
 where a segment or chunk starts and ends. The walkers take ``bytes`` or a read-only

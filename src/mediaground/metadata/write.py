@@ -42,12 +42,24 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+import mutagen
 import pyexiv2
+from mutagen.aiff import AIFF
+from mutagen.flac import FLAC
+from mutagen.id3 import COMM, TALB, TBPM, TCON, TCOP, TDRC, TIT2, TPE1, TSRC
+from mutagen.mp3 import MP3
+from mutagen.mp4 import MP4, AtomDataType, MP4FreeForm
+from mutagen.oggflac import OggFLAC
+from mutagen.oggopus import OggOpus
+from mutagen.oggspeex import OggSpeex
+from mutagen.oggvorbis import OggVorbis
+from mutagen.wave import WAVE
 
 from mediaground.errors import BadMediaError, MediagroundError
 from mediaground.ids import essence_hash
 from mediaground.media.sniff import sniff
 from mediaground.metadata.jpeg import legacy_xmp_segments
+from mediaground.metadata.segments import iptc_digest_current, refresh_iptc_digest
 from mediaground.util import fsync_dir
 
 from .read import _redecode, read_metadata
@@ -496,8 +508,6 @@ def _legacy_iim(iptc0_latin1: dict[str, Any], iptc: dict[str, Any]) -> None:
 
 def _write_image(data: bytes, fmt: str, edits: Mapping[str, Any]) -> bytes:
     """The file's bytes with `edits` written by exiv2."""
-    from mediaground.privacy.segments import iptc_digest_current, refresh_iptc_digest
-
     legacy, digest_was_current = None, None
     if fmt == "jpeg":
         digest_was_current = iptc_digest_current(data)
@@ -546,8 +556,6 @@ def _joined(value: Any) -> str:
 
 
 def _write_id3(tags: Any, edits: Mapping[str, Any]) -> None:
-    from mutagen.id3 import COMM, TALB, TBPM, TCON, TCOP, TDRC, TIT2, TPE1, TSRC
-
     text_frames = {"title": TIT2, "album": TALB, "genre": TCON, "copyright": TCOP, "isrc": TSRC}
     for name, value in edits.items():
         if name in text_frames:
@@ -575,13 +583,7 @@ _MP4_KEYS = {"title": "©nam", "artist": "©ART", "creator": "©ART", "album": "
 def _write_audio(tmp: str, fmt: str, edits: Mapping[str, Any]) -> None:
     """Write `edits` into the audio file at `tmp` (a copy) with mutagen."""
     if fmt in ("mp3", "wav", "aiff"):
-        if fmt == "mp3":
-            from mutagen.mp3 import MP3 as cls
-        elif fmt == "wav":
-            from mutagen.wave import WAVE as cls
-        else:
-            from mutagen.aiff import AIFF as cls
-        audio = cls(tmp)
+        audio = {"mp3": MP3, "wav": WAVE, "aiff": AIFF}[fmt](tmp)
         if audio.tags is None:
             audio.add_tags()
         _write_id3(audio.tags, edits)
@@ -590,13 +592,6 @@ def _write_audio(tmp: str, fmt: str, edits: Mapping[str, Any]) -> None:
         else:
             audio.save(v2_version=4)
     elif fmt in ("flac", "ogg"):
-        import mutagen
-        from mutagen.flac import FLAC
-        from mutagen.oggflac import OggFLAC
-        from mutagen.oggopus import OggOpus
-        from mutagen.oggspeex import OggSpeex
-        from mutagen.oggvorbis import OggVorbis
-
         options = [FLAC] if fmt == "flac" else [OggVorbis, OggOpus, OggFLAC, OggSpeex]
         audio = mutagen.File(tmp, options=options)
         if audio is None:
@@ -607,8 +602,6 @@ def _write_audio(tmp: str, fmt: str, edits: Mapping[str, Any]) -> None:
             audio.tags[_VORBIS_KEYS[name]] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
         audio.save()
     elif fmt == "m4a":
-        from mutagen.mp4 import MP4, AtomDataType, MP4FreeForm
-
         audio = MP4(tmp)
         if audio.tags is None:
             audio.add_tags()

@@ -42,8 +42,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import mutagen
 import pyexiv2
+from mutagen._riff import RiffFile
+from mutagen.aiff import AIFFFile
+from mutagen.id3 import ID3
+from mutagen.mp4 import MP4Tags
+from PIL import Image
 
+from mediaground.metadata import segments
 from mediaground.metadata.jpeg import legacy_xmp_segments
 from mediaground.privacy.detect import find_pii, redact_name, redact_token
 from mediaground.metadata.read import _redecode  # one reading of exiv2 text everywhere
@@ -196,8 +203,6 @@ def read_image_tags(data: bytes | str | os.PathLike, fmt: str | None = None) -> 
     if blob[:8] == b"\x89PNG\r\n\x1a\n":
         out.png_text = png_text_chunks(blob)
     if blob[:2] == b"\xff\xd8":
-        from mediaground.privacy import segments
-
         out.irb_ids = segments.irb_resource_ids(blob)
         for rid in (0x040C, 0x0409):
             res = segments.irb_resource(blob, rid)
@@ -209,7 +214,6 @@ def read_image_tags(data: bytes | str | os.PathLike, fmt: str | None = None) -> 
 
 def png_text_chunks(blob: bytes) -> dict[str, str]:
     """PNG tEXt/zTXt/iTXt keyword -> text, as Pillow reads them (exiv2 manages only XMP/EXIF/IPTC)."""
-    from PIL import Image
 
     try:
         with Image.open(io.BytesIO(blob)) as im:
@@ -497,7 +501,6 @@ def _looks_like_software(value: str) -> bool:
 
 def riff_chunks(path: str | os.PathLike) -> list[tuple[str, int]]:
     """(chunk id, size) of the top-level chunks of a RIFF (WAV) file, through mutagen's RIFF reader."""
-    from mutagen._riff import RiffFile
 
     with open(path, "rb") as fh:
         return [(c.id.strip(), c.data_size) for c in RiffFile(fh).root.subchunks()]
@@ -505,7 +508,7 @@ def riff_chunks(path: str | os.PathLike) -> list[tuple[str, int]]:
 
 def riff_info(path: str | os.PathLike) -> dict[str, str]:
     """RIFF LIST/INFO entries as ffmpeg maps them (comment, encoder, title, artist, ...)."""
-    import av
+    import av  # PyAV (FFmpeg) loads for audio files only
 
     try:
         with av.open(os.fspath(path), metadata_errors="replace") as c:
@@ -516,9 +519,6 @@ def riff_info(path: str | os.PathLike) -> dict[str, str]:
 
 def scan_audio(path: str | os.PathLike, fmt: str) -> list[TagItem]:
     """Personal data in an audio file's own tags (ID3, Vorbis comments, MP4 atoms, RIFF/AIFF chunks)."""
-    import mutagen
-    from mutagen.id3 import ID3
-    from mutagen.mp4 import MP4Tags
 
     items: list[TagItem] = []
     try:
@@ -564,10 +564,8 @@ def scan_audio(path: str | os.PathLike, fmt: str) -> list[TagItem]:
                                      _SEVERITY["private-frame"], value_key="riff-chunks"))
     if fmt == "aiff" and audio is not None:
         try:
-            from mutagen.aiff import IFFFile
-
             with open(path, "rb") as fh:
-                ids = [c.id for c in IFFFile(fh).root.subchunks()]
+                ids = [c.id for c in AIFFFile(fh).root.subchunks()]
         except Exception:
             ids = []
         drop = [c for c in ids if c in _AIFF_DROP]

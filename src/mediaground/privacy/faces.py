@@ -22,6 +22,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
+import numpy as np
+from PIL import Image, ImageOps
+
 __all__ = ["detector_name", "detect_faces", "MAX_SIDE", "CASCADE"]
 
 CASCADE = "haarcascade_frontalface_alt.xml"
@@ -32,7 +35,7 @@ MIN_PX = 24
 
 @lru_cache(maxsize=1)
 def _cascade():
-    import cv2
+    import cv2  # OpenCV (~0.15 s to import) loads when faces are looked for
 
     path = os.path.join(cv2.data.haarcascades, CASCADE)
     clf = cv2.CascadeClassifier(path)
@@ -42,16 +45,14 @@ def _cascade():
 
 
 def detector_name() -> str:
-    import cv2
+    import cv2  # see _cascade
 
     return f"opencv-{cv2.__version__} {CASCADE}"
 
 
 def detect_faces(path: str | os.PathLike) -> list[tuple[int, int, int, int]]:
     """(x, y, width, height) of each frontal face found, in upright-original pixels, largest first."""
-    import cv2
-    import numpy as np
-    from PIL import Image, ImageOps
+    import cv2  # see _cascade
 
     with Image.open(path) as im:
         w0, h0 = im.size  # before draft() shrinks the decoded size

@@ -1,8 +1,8 @@
 """Text inside images, read with Tesseract (Debian ``tesseract-ocr``, through pytesseract).
 
-The audit OCRs the stored original of an asset's current version (``lib.store.path(sha256)``),
-and caches the text in the catalog table ``ocr_text(file_sha256, engine, text, at)``: a second
-audit reads the cache. The engine string names the Tesseract version, the language, the page
+The audit OCRs the stored original of an asset's current version (``store.path(sha256)``), and
+caches the text in the catalog (``catalog.ocr``, per file version and engine): a second audit
+reads the cache. The engine string names the Tesseract version, the language, the page
 segmentation mode and this module's preprocessing version, so upgrading any of them re-reads
 the images instead of trusting text another engine produced.
 
@@ -23,7 +23,9 @@ import os
 import shutil
 from functools import lru_cache
 
-from mediaground.catalog.db import now
+from PIL import Image, ImageOps
+
+from mediaground.catalog import Catalog
 
 __all__ = ["OcrUnavailable", "engine", "ocr_image", "cached_text", "ocr_asset", "MAX_PIXELS", "UPSCALE_BELOW"]
 
@@ -43,7 +45,7 @@ class OcrUnavailable(RuntimeError):
 def _probe() -> tuple[str | None, str]:
     """(engine string, '') when Tesseract works, else (None, why)."""
     try:
-        import pytesseract
+        import pytesseract  # optional: the OCR engine is probed when an audit reads text
     except ImportError:
         return None, "pytesseract is not installed (pip install pytesseract)"
     cmd = pytesseract.pytesseract.tesseract_cmd
@@ -68,8 +70,6 @@ def engine() -> str:
 
 
 def _prepare(path: str | os.PathLike):
-    from PIL import Image, ImageOps
-
     with Image.open(path) as im:
         w, h = im.size
         if w * h > MAX_PIXELS:
@@ -86,30 +86,29 @@ def _prepare(path: str | os.PathLike):
 
 def ocr_image(path: str | os.PathLike) -> str:
     """The text Tesseract reads in the image at `path` (whitespace as Tesseract gives it)."""
-    import pytesseract
+    import pytesseract  # see _probe
 
     engine()
     image = _prepare(path)
     return pytesseract.image_to_string(image, lang=LANG, config=f"--psm {PSM}", timeout=TIMEOUT_S)
 
 
-def cached_text(lib, file_sha256: str, engine_name: str) -> str | None:
-    row = lib.catalog.db.execute("SELECT engine, text FROM ocr_text WHERE file_sha256=?", (file_sha256,)).fetchone()
-    if row is None or row[0] != engine_name:
+def cached_text(catalog: Catalog, file_sha256: str, engine_name: str) -> str | None:
+    cached = catalog.ocr.get(file_sha256)
+    if cached is None or cached[0] != engine_name:
         return None
-    return row[1]
+    return cached[1]
 
 
-def ocr_asset(lib, file_sha256: str, path: str | os.PathLike) -> tuple[str, bool]:
+def ocr_asset(catalog: Catalog, file_sha256: str, path: str | os.PathLike) -> tuple[str, bool]:
     """(text, from_cache) for one file version: the catalog cache when the same engine read it
     before, else Tesseract (and the result is cached). Raises OcrUnavailable, or the decoder's or
     Tesseract's error for a file that cannot be read."""
     name = engine()
-    text = cached_text(lib, file_sha256, name)
+    text = cached_text(catalog, file_sha256, name)
     if text is not None:
         return text, True
     text = ocr_image(path)
-    with lib.catalog.transaction() as db:
-        db.execute("INSERT OR REPLACE INTO ocr_text(file_sha256, engine, text, at) VALUES (?,?,?,?)",
-                   (file_sha256, name, text, now()))
+    with catalog.transaction():
+        catalog.ocr.put(file_sha256, name, text)
     return text, False

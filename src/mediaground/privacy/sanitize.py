@@ -56,20 +56,25 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable
 
+import mutagen
 import pyexiv2
+from mutagen._riff import RiffFile
+from mutagen.aiff import AIFFFile
+from mutagen.id3 import ID3, Frames
 
-from mediaground.catalog.db import now
+from mediaground.catalog import Asset, Catalog
 from mediaground.errors import BadMediaError, MediagroundError
 from mediaground.ids import essence_hash, file_sha256
+from mediaground.metadata import segments
 from mediaground.metadata.jpeg import legacy_xmp_segments
 from mediaground.metadata.read import read_metadata
 from mediaground.metadata.record import MetadataRecord
-from mediaground.privacy import segments
 from mediaground.privacy.detect import find_pii
 from mediaground.privacy.exif import (AUDIO_SANITIZE_FORMATS, CATEGORIES, IMAGE_SANITIZE_FORMATS, classify_image_key,
-                                      read_image_tags, scan_audio, scan_image)
+                                      read_image_tags, riff_info, scan_audio, scan_image)
 from mediaground.privacy.flags import private_reason
-from mediaground.util import atomic_write_bytes, fsync_dir
+from mediaground.store.content import ContentStore
+from mediaground.util import atomic_write_bytes, fsync_dir, now
 
 pyexiv2.set_log_level(4)
 
@@ -279,8 +284,6 @@ def _verify_image(out: bytes, fmt: str, strip: set[str], gps_mode: str = "keep")
 def _sanitize_audio(tmp: str, fmt: str, before: MetadataRecord, strip: set[str], gps_mode: str,
                     precision: int) -> Plan:
     """Edit the copy at `tmp` in place with mutagen."""
-    import mutagen
-    from mutagen.id3 import ID3
 
     plan = Plan()
     items = [i for i in scan_audio(tmp, fmt) if i.category in strip]
@@ -289,7 +292,6 @@ def _sanitize_audio(tmp: str, fmt: str, before: MetadataRecord, strip: set[str],
     carry: dict[str, str] = {}
     if fmt == "wav" and riff_drop and "LIST" in riff_drop:
         # wanted RIFF INFO fields move into ID3 so the copy keeps its title, artist, copyright
-        from mediaground.privacy.exif import riff_info
 
         info = riff_info(tmp)
         carry = {k: v for k, v in info.items() if k in _RIFF_TO_ID3 and v.strip()}
@@ -320,7 +322,6 @@ def _sanitize_audio(tmp: str, fmt: str, before: MetadataRecord, strip: set[str],
         audio.metadata_blocks = [b for b in audio.metadata_blocks if getattr(b, "code", None) != 2]
         changed = True
     if carry:
-        from mutagen.id3 import Frames
 
         if audio.tags is None:
             audio.add_tags()
@@ -349,7 +350,6 @@ def _sanitize_audio(tmp: str, fmt: str, before: MetadataRecord, strip: set[str],
         else:
             audio.save()
     if fmt == "wav" and riff_drop:
-        from mutagen._riff import RiffFile
 
         with open(tmp, "r+b") as fh:
             riff = RiffFile(fh)
@@ -361,10 +361,8 @@ def _sanitize_audio(tmp: str, fmt: str, before: MetadataRecord, strip: set[str],
             plan.removed.append("riff: INFO " + ", ".join(sorted(carry)) + " moved into ID3")
         dropped_comment = True  # an ICMT comment, read through ffmpeg, goes with the chunk
     if fmt == "aiff" and aiff_drop:
-        from mutagen.aiff import IFFFile
-
         with open(tmp, "r+b") as fh:
-            iff = IFFFile(fh)
+            iff = AIFFFile(fh)
             for chunk in list(iff.root.subchunks()):
                 if chunk.id in aiff_drop:
                     chunk.delete()
@@ -387,7 +385,7 @@ def _verify_audio(path: str, fmt: str, strip: set[str]) -> list[str]:
 
 
 def _ffmpeg_gps(path: str) -> bool:
-    import av
+    import av  # PyAV (FFmpeg) loads for audio exports only
 
     try:
         with av.open(path, metadata_errors="replace") as c:
@@ -456,16 +454,16 @@ def _target_name(display: str | None, asset_id: str, fmt: str) -> str:
     return f"{stem}_{asset_id[:8]}{ext}"
 
 
-def _pick_source(lib, row) -> str:
+def _pick_source(catalog: Catalog, store: ContentStore, asset: Asset) -> str:
     """A readable copy whose essence is the asset's: a current file, else the stored original."""
-    fmt = row["format"]
-    candidates = [p for p in lib.catalog.current_paths(row["asset_id"]) if os.path.isfile(p)]
-    stored = lib.store.path(row["current_sha256"])
+    fmt = asset.format
+    candidates = [p for p in catalog.files.current_paths(asset.asset_id) if os.path.isfile(p)]
+    stored = store.path(asset.current_sha256)
     if stored.exists():
         candidates.append(str(stored))
     for p in candidates:
         try:
-            if essence_hash(p, fmt).sha256 == row["essence_sha256"]:
+            if essence_hash(p, fmt).sha256 == asset.essence_sha256:
                 return p
         except (BadMediaError, OSError):
             continue
@@ -473,22 +471,21 @@ def _pick_source(lib, row) -> str:
                         "stored original missing)")
 
 
-def _export_one(lib, row, dest: Path, strip: set[str], gps: str, precision: int,
-                earlier: dict[str, Any]) -> dict[str, Any]:
-    asset_id, kind = row["asset_id"], row["kind"]
-    fmt = _FORMAT_ALIASES.get((row["format"] or "").lower(), (row["format"] or "").lower())
-    display = lib.catalog.display_path(asset_id)
+def _export_one(catalog: Catalog, store: ContentStore, asset: Asset, dest: Path, strip: set[str], gps: str,
+                precision: int, earlier: dict[str, Any]) -> dict[str, Any]:
+    asset_id, kind = asset.asset_id, asset.kind
+    fmt = _FORMAT_ALIASES.get((asset.format or "").lower(), (asset.format or "").lower())
+    display = catalog.files.display_path(asset_id)
     entry: dict[str, Any] = {"asset_id": asset_id, "source": display}
     if kind == "video":
         raise Skip("video files are not sanitized (their container tags cannot be rewritten safely here)")
     if not ((kind == "image" and fmt in IMAGE_SANITIZE_FORMATS) or (kind == "audio" and fmt in AUDIO_SANITIZE_FORMATS)):
         raise Skip(f"no sanitizer for {fmt or 'unknown'} {kind} files")
-    if row["id_basis"] != "essence":
+    if asset.id_basis != "essence":
         raise Skip("its media data cannot be isolated from its tags, so a sanitized copy could not be verified")
-    source = _pick_source(lib, row)
+    source = _pick_source(catalog, store, asset)
     entry["source"] = source
-    md = json.loads(row["metadata"] or "{}")
-    reason = private_reason(lib, asset_id, md)
+    reason = private_reason(catalog, asset_id, asset.metadata)
     gps_mode = "remove" if reason else gps
     name = _target_name(display, asset_id, fmt)
     target = dest / name
@@ -528,7 +525,7 @@ def _export_one(lib, row, dest: Path, strip: set[str], gps: str, precision: int,
         except BadMediaError as exc:
             problems.append(f"the copy's media data cannot be read: {exc}")
         else:
-            if ess.sha256 != row["essence_sha256"]:
+            if ess.sha256 != asset.essence_sha256:
                 problems.append("the copy's media data differs from the asset's (its asset ID would change)")
         if problems:
             raise SanitizeError("the sanitized copy could not be verified: " + "; ".join(problems))
@@ -548,10 +545,12 @@ def _export_one(lib, row, dest: Path, strip: set[str], gps: str, precision: int,
     return entry
 
 
-def export_sanitized(lib, dest: str | os.PathLike, asset_ids: Iterable[str] | None = None, gps: str = DEFAULT_GPS,
-                     precision: int = DEFAULT_PRECISION, keep: Iterable[str] = (), progress=None) -> dict[str, Any]:
+def export_sanitized(catalog: Catalog, store: ContentStore, dest: str | os.PathLike,
+                     asset_ids: Iterable[str] | None = None, gps: str = DEFAULT_GPS, precision: int = DEFAULT_PRECISION,
+                     keep: Iterable[str] = (), progress=None) -> dict[str, Any]:
     """Write sanitized copies of `asset_ids` (default: every asset) into `dest` (see the module
-    docstring). Returns {"dest", "exported", "unchanged", "files", "skipped", "failed", "manifest"}."""
+    docstring), from the library whose originals `store` keeps. Returns {"dest", "exported",
+    "unchanged", "files", "skipped", "failed", "manifest"}."""
     if gps not in GPS_MODES:
         raise MediagroundError(f"--gps must be one of {', '.join(GPS_MODES)}, not {gps!r}")
     if not 0 <= int(precision) <= 6:
@@ -562,25 +561,23 @@ def export_sanitized(lib, dest: str | os.PathLike, asset_ids: Iterable[str] | No
         raise MediagroundError(f"unknown --keep categories {', '.join(unknown)}; choose from {', '.join(KEEP_CHOICES)}")
     strip = set(KEEP_CHOICES) - keep
     dest = Path(dest).expanduser().resolve()
-    if dest == lib.root or lib.root in dest.parents:
+    library_root = store.root.resolve()
+    if dest == library_root or library_root in dest.parents:
         raise MediagroundError("the export folder must not be inside the library")
     dest.mkdir(parents=True, exist_ok=True)
     manifest = _load_manifest(dest)
     earlier = {e["asset_id"]: e for e in manifest.get("exported", []) if isinstance(e, dict) and "asset_id" in e}
     for stale in dest.glob(f"{_TMP_PREFIX}*"):
         stale.unlink(missing_ok=True)  # a crash mid-export leaves only these behind
-    if asset_ids is None:
-        ids = [r[0] for r in lib.catalog.db.execute("SELECT asset_id FROM assets ORDER BY asset_id")]
-    else:
-        ids = list(dict.fromkeys(asset_ids))
+    ids = catalog.assets.ids() if asset_ids is None else list(dict.fromkeys(asset_ids))
     exported, skipped, failed = [], [], []
     for n, asset_id in enumerate(ids, 1):
-        row = lib.catalog.asset_row(asset_id)
-        display = lib.catalog.display_path(asset_id) if row is not None else None
+        asset = catalog.assets.get(asset_id)
+        display = catalog.files.display_path(asset_id) if asset is not None else None
         try:
-            if row is None:
+            if asset is None:
                 raise SanitizeError("no such asset")
-            exported.append(_export_one(lib, row, dest, strip, gps, int(precision), earlier))
+            exported.append(_export_one(catalog, store, asset, dest, strip, gps, int(precision), earlier))
         except Skip as exc:
             skipped.append({"asset_id": asset_id, "source": display, "reason": str(exc)})
         except (SanitizeError, MediagroundError, BadMediaError, OSError, RuntimeError, ValueError) as exc:

@@ -5,28 +5,18 @@ and merge suggestions for near-duplicate terms (`suggest`).
 A library keeps its vocabulary in ``LIBRARY/taxonomy.yaml`` (see `vocab` for the format).
 """
 
+from pathlib import Path
+
 from mediaground.taxonomy.normalize import (
     TAXONOMY_FILE, IngestVocabulary, install_vocabulary, load_library_vocabulary, normalize_record,
-    normalize_terms, renormalize_catalog, taxonomy_path, unknown_terms_report,
+    normalize_terms, taxonomy_path, unknown_terms_report,
 )
+from mediaground.taxonomy.skos import SKOS_SUFFIXES, load_skos
 from mediaground.taxonomy.vocab import Concept, Label, Match, Scheme, Vocabulary, VocabularyError, slugify, term_key
-
-
-def normalize_batch(lib, batch) -> IngestVocabulary | None:
-    """Normalize a batch of prepared files against the library's vocabulary (nothing without one);
-    returns the IngestVocabulary holding the batch's unknown terms (for `record` in a transaction)."""
-    iv = IngestVocabulary.load(lib)
-    if iv is not None:
-        iv.normalize(batch)
-    return iv
 
 
 def load_vocabulary_file(path, lang: str | None = None) -> Vocabulary:
     """A vocabulary from YAML (.yaml/.yml) or SKOS (.ttl, .rdf, .nt, ...), validated."""
-    from pathlib import Path
-
-    from mediaground.taxonomy.skos import SKOS_SUFFIXES, load_skos
-
     suffix = Path(path).suffix.lower()
     if suffix in (".yaml", ".yml"):
         return Vocabulary.load(path)
@@ -37,6 +27,6 @@ def load_vocabulary_file(path, lang: str | None = None) -> Vocabulary:
 
 __all__ = [
     "TAXONOMY_FILE", "Concept", "Label", "Match", "Scheme", "Vocabulary", "VocabularyError", "IngestVocabulary",
-    "install_vocabulary", "load_library_vocabulary", "load_vocabulary_file", "normalize_batch", "normalize_record",
-    "normalize_terms", "renormalize_catalog", "slugify", "taxonomy_path", "term_key", "unknown_terms_report",
+    "install_vocabulary", "load_library_vocabulary", "load_vocabulary_file", "normalize_record",
+    "normalize_terms", "slugify", "taxonomy_path", "term_key", "unknown_terms_report",
 ]

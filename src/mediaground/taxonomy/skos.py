@@ -32,6 +32,7 @@ SKOS_SUFFIXES = {".ttl": "turtle", ".turtle": "turtle", ".rdf": "xml", ".owl": "
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._~-]*$")
 
 
+# rdflib (~0.13 s to import) loads when a SKOS file is read or written, in the functions below.
 def _ns():
     from rdflib import Namespace
     from rdflib.namespace import DCTERMS, RDF, SKOS

@@ -27,17 +27,15 @@ into the vocabulary as alternative labels (creating the concept when there is no
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
+from mediaground.catalog import Catalog
+from mediaground.models.base import Embedder
 from mediaground.taxonomy.vocab import Concept, Label, Vocabulary, VocabularyError, _loose_keys, term_key
-
-if TYPE_CHECKING:
-    from mediaground.library import Library
 
 __all__ = ["DEFAULT_SUGGEST_THRESHOLD", "Suggestion", "collect_terms", "suggest_merges", "accept_suggestions",
            "spelling_similarity"]
@@ -79,7 +77,7 @@ class Suggestion:
         return out
 
 
-def collect_terms(lib: "Library") -> dict[str, Term]:
+def collect_terms(catalog: Catalog) -> dict[str, Term]:
     """Every term the library uses, folded by `term_key`: keywords and genres of the catalog,
     model labels, unknown terms."""
     terms: dict[str, Term] = {}
@@ -96,19 +94,18 @@ def collect_terms(lib: "Library") -> dict[str, Term]:
         t.sources.add(source)
         t.assets.add(asset_id)
 
-    db = lib.catalog.db
-    for r in db.execute("SELECT asset_id, metadata FROM assets ORDER BY asset_id"):
-        md = json.loads(r["metadata"] or "{}")
+    for asset in catalog.assets.iter():
+        md = asset.metadata
         for k in md.get("keywords") or []:
-            add(k, r["asset_id"], "keywords")
+            add(k, asset.asset_id, "keywords")
         genre = md.get("genre")
         if isinstance(genre, str):
             for g in genre.split(";"):
-                add(g.strip(), r["asset_id"], "genre")
-    for r in db.execute("SELECT DISTINCT asset_id, label FROM labels ORDER BY asset_id, label"):
-        add(r["label"], r["asset_id"], "labels")
-    for r in db.execute("SELECT asset_id, term FROM unknown_terms ORDER BY asset_id, term"):
-        add(r["term"], r["asset_id"], "unknown")
+                add(g.strip(), asset.asset_id, "genre")
+    for asset_id, label in sorted({(a, lab) for a, lab, _ in catalog.labels.all()}):
+        add(label, asset_id, "labels")
+    for asset_id, term in sorted((t.asset_id, t.term) for t in catalog.terms.all()):
+        add(term, asset_id, "unknown")
     return terms
 
 
@@ -146,10 +143,11 @@ def spelling_similarity(a: str, b: str) -> float:
     return max(ratio, jaccard)
 
 
-def suggest_merges(lib: "Library", vocab: Vocabulary | None = None,
+def suggest_merges(catalog: Catalog, text_model: Embedder, vocab: Vocabulary | None = None,
                    threshold: float = DEFAULT_SUGGEST_THRESHOLD) -> list[Suggestion]:
+    """Clusters of near-duplicate terms, by the library's text model and spelling."""
     vocab = vocab if vocab is not None else Vocabulary()
-    terms = collect_terms(lib)
+    terms = collect_terms(catalog)
     used = sorted(terms.values(), key=lambda t: (-t.count, t.key))[:MAX_TERMS]
     terms = {t.key: t for t in used}
     _add_vocabulary(terms, vocab)
@@ -157,7 +155,7 @@ def suggest_merges(lib: "Library", vocab: Vocabulary | None = None,
     if len(items) < 2:
         return []
     concept_of = [vocab.lookup(t.text) for t in items]
-    vecs = np.asarray(lib.text_model.embed_texts([t.text for t in items]), np.float32)
+    vecs = np.asarray(text_model.embed_texts([t.text for t in items]), np.float32)
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
     vecs = vecs / np.where(norms == 0, 1, norms)
     cos = vecs @ vecs.T

@@ -46,6 +46,7 @@ from typing import Any
 import yaml
 
 from mediaground.errors import MediagroundError
+from mediaground.util import atomic_write_bytes
 
 __all__ = ["Label", "Concept", "Scheme", "Match", "Vocabulary", "VocabularyError", "term_key", "slugify", "label_order"]
 
@@ -538,7 +539,6 @@ class Vocabulary:
         return head + body
 
     def save(self, path: str | Path) -> None:
-        from mediaground.util import atomic_write_bytes
 
         atomic_write_bytes(path, self.dumps().encode("utf-8"))
 

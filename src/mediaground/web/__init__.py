@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import HTTPException
+from fastapi.responses import Response
+
 STATIC = Path(__file__).parent / "static"
 
 CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; script-src 'self'; style-src 'self'; "
@@ -44,9 +47,6 @@ def _read(name: str) -> bytes:
 
 def mount(app) -> None:
     """Add the UI routes to a FastAPI (or Starlette-compatible) app."""
-    from fastapi import HTTPException
-    from fastapi.responses import Response
-
     def page(name: str) -> Response:
         return Response(_read(name), media_type="text/html; charset=utf-8", headers=SECURITY_HEADERS)
 

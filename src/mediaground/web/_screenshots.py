@@ -22,6 +22,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 
 def main(argv: list[str]) -> int:
+    # a maintainer's tool, never imported by the package: the server, the browser driver and the
+    # library load only when it runs
     import uvicorn
     from playwright.sync_api import sync_playwright
 

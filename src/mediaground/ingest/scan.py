@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from mediaground.catalog import catalog_exists
+
 
 def scan(inputs: Iterable[str | os.PathLike], exclude: Iterable[Path] = ()) -> Iterator[Path]:
     excluded = {Path(p).resolve() for p in exclude}
@@ -23,7 +25,7 @@ def scan(inputs: Iterable[str | os.PathLike], exclude: Iterable[Path] = ()) -> I
             here = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames
                                  if not d.startswith(".") and (here / d).resolve() not in excluded
-                                 and not (here / d / "catalog.sqlite").exists())
+                                 and not catalog_exists(here / d))
             for name in sorted(filenames):
                 if name.startswith("."):
                     continue

@@ -1,20 +1,21 @@
-"""Embedding a batch, shared by ingest and reindex: image features, label bridges, text vectors,
-then the index write and the catalog bookkeeping that says which vectors exist.
+"""Embed: a batch's vectors in the active primary spaces — image features and label bridges,
+the text vector of each asset's document, transcripts and acoustic windows of recordings — then
+(in the write step) the index upsert and the catalog records that say which vectors exist.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mediaground.index.base import VectorRow
+from mediaground.catalog import Catalog, VectorRecord
+from mediaground.errors import BadMediaError
+from mediaground.index.base import VectorIndex, VectorRow
+from mediaground.ingest.audio import AudioAnalysis, analyse
 from mediaground.models.bridge import BRIDGE_SOURCE
-
-if TYPE_CHECKING:
-    from mediaground.pipeline.audio import AudioAnalysis
+from mediaground.spaces.active import ActiveSpaces
 
 
 def text_sha(text: str) -> str:
@@ -30,43 +31,41 @@ class BatchVectors:
     sources: dict[str, str] = field(default_factory=dict)                     # chunk_id → source
     stale_text: list[str] = field(default_factory=list)  # text chunks whose asset lost its text
     audio_rows: list[VectorRow] = field(default_factory=list)
-    audio: dict[str, "AudioAnalysis"] = field(default_factory=dict)  # asset → transcript + windows
+    audio: dict[str, AudioAnalysis] = field(default_factory=dict)  # asset → transcript + windows
 
-    def add_images(self, lib, items: list[tuple[str, str, np.ndarray]]) -> None:
+    def add_images(self, spaces: ActiveSpaces, items: list[tuple[str, str, np.ndarray]]) -> None:
         """(asset_id, kind, preprocessed pixels) → image vectors + label-bridge vectors."""
         if not items:
             return
-        feats, probs = lib.image_model.run(np.stack([pixels for _, _, pixels in items]))
-        image_runtime, text_runtime = lib.image_model.runtime, lib.text_model.runtime
-        tops = lib.bridge.top_labels(probs) if probs is not None else [None] * len(items)
+        image_model, text_model = spaces.image_model, spaces.text_model
+        feats, probs = image_model.run(np.stack([pixels for _, _, pixels in items]))
+        tops = spaces.bridge.top_labels(probs) if probs is not None else [None] * len(items)
         for (asset_id, kind, _), feat, top in zip(items, feats, tops):
-            self._add(self.image_rows, VectorRow(f"{asset_id}:image", asset_id, "image", kind, feat, image_runtime),
-                      "pixels")
+            self._add(self.image_rows, VectorRow(f"{asset_id}:image", asset_id, "image", kind, feat,
+                                                 image_model.runtime), "pixels")
             if top is None:  # a model without labels (e.g. CLIP in the image role): no bridge
                 continue
             self.labels[asset_id] = top
             self._add(self.text_rows, VectorRow(f"{asset_id}:labels", asset_id, "labels", kind,
-                                                lib.bridge.bridge(top), text_runtime), BRIDGE_SOURCE)
+                                                spaces.bridge.bridge(top), text_model.runtime), BRIDGE_SOURCE)
 
-    def add_documents(self, lib, items: list[tuple[str, str, str]]) -> None:
+    def add_documents(self, spaces: ActiveSpaces, items: list[tuple[str, str, str]]) -> None:
         """(asset_id, kind, text) → one text vector per asset."""
         if not items:
             return
-        vectors = lib.text_model.embed_texts([doc for _, _, doc in items])
+        model = spaces.text_model
+        vectors = model.embed_texts([doc for _, _, doc in items])
         for (asset_id, kind, doc), vec in zip(items, vectors):
-            self._add(self.text_rows, VectorRow(f"{asset_id}:text", asset_id, "text", kind, vec,
-                                                lib.text_model.runtime), text_sha(doc))
+            self._add(self.text_rows, VectorRow(f"{asset_id}:text", asset_id, "text", kind, vec, model.runtime),
+                      text_sha(doc))
 
-    def add_audio(self, lib, items: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    def add_audio(self, spaces: ActiveSpaces, items: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
         """(asset_id, kind, path) → transcript segments (text space) + acoustic windows (audio space).
         Returns (asset_id, reason) for recordings that could not be decoded."""
         if not items:
             return []
-        from mediaground.errors import BadMediaError
-        from mediaground.pipeline.audio import analyse
-
         failed = []
-        model = lib.audio_model
+        model, text_model = spaces.audio_model, spaces.text_model
         for asset_id, kind, path in items:
             try:
                 result = analyse(model, asset_id, path)
@@ -80,11 +79,10 @@ class BatchVectors:
                 self._add(self.audio_rows, VectorRow(f"{asset_id}:win:{start:09.3f}", asset_id, "window", kind, vec,
                                                      model.runtime, start, end), "samples")
             if result.segments:
-                vectors = lib.text_model.embed_texts([seg.text for seg in result.segments])
+                vectors = text_model.embed_texts([seg.text for seg in result.segments])
                 for seg, vec in zip(result.segments, vectors):
                     self._add(self.text_rows, VectorRow(seg.chunk_id, asset_id, "segment", kind, vec,
-                                                        lib.text_model.runtime, seg.start, seg.end),
-                              text_sha(seg.text))
+                                                        text_model.runtime, seg.start, seg.end), text_sha(seg.text))
         return failed
 
     def _add(self, rows: list[VectorRow], row: VectorRow, source: str) -> None:
@@ -99,23 +97,24 @@ class BatchVectors:
         self.labels = {a: top for a, top in self.labels.items() if a not in asset_ids}
         self.stale_text = [c for c in self.stale_text if c.split(":", 1)[0] not in asset_ids]
 
-    def write_index(self, lib) -> None:
-        lib.index.upsert(lib.image_space.id, lib.image_space.dim, self.image_rows)
-        lib.index.upsert(lib.text_space.id, lib.text_space.dim, self.text_rows)
+    def _groups(self, spaces: ActiveSpaces):
+        groups = [(spaces.image_space, self.image_rows), (spaces.text_space, self.text_rows)]
         if self.audio_rows:
-            lib.index.upsert(lib.audio_space.id, lib.audio_space.dim, self.audio_rows)
+            groups.append((spaces.audio_space, self.audio_rows))
+        return groups
 
-    def record(self, lib) -> None:
-        """Catalog rows for these vectors and labels; call inside the batch's transaction."""
-        cat, names = lib.catalog, lib.image_model.labels
+    def write_index(self, index: VectorIndex, spaces: ActiveSpaces) -> None:
+        """The vectors into the index (idempotent upserts), before the catalog records them."""
+        for space, rows in self._groups(spaces):
+            index.upsert(space.id, space.dim, rows)
+
+    def record(self, catalog: Catalog, spaces: ActiveSpaces) -> None:
+        """Catalog records of these vectors, labels and recordings; call inside the batch's transaction."""
+        names = spaces.image_model.labels
         for asset_id, top in self.labels.items():
-            cat.set_labels(asset_id, lib.image_space.id, [(names[i], p) for i, p in top])
-        groups = [(lib.image_space, self.image_rows), (lib.text_space, self.text_rows)]
-        if self.audio_rows:
-            groups.append((lib.audio_space, self.audio_rows))
-        for space, rows in groups:
-            for row in rows:
-                cat.record_vector(row.chunk_id, space.id, row.asset_id, row.part, row.runtime,
-                                  self.sources[row.chunk_id], row.start, row.end)
+            catalog.labels.set(asset_id, spaces.image_space.id, [(names[i], p) for i, p in top])
+        for space, rows in self._groups(spaces):
+            catalog.vectors.record(VectorRecord(r.chunk_id, space.id, r.asset_id, r.part, r.runtime,
+                                                self.sources[r.chunk_id], r.start, r.end) for r in rows)
         for result in self.audio.values():
-            cat.set_audio(result)
+            catalog.audio.set(result.info, result.segments)

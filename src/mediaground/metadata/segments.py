@@ -1,4 +1,4 @@
-"""JPEG and PNG structure the sanitizer needs and exiv2 does not handle.
+"""JPEG and PNG metadata structures exiv2 does not handle, for the writer and the sanitizer.
 
 * Data after the first image's EOI (the second frame of an MPO, a phone's appended "motion photo"
   video, vendor trailers): exiv2 leaves it alone, so its own metadata would leave unsanitized.

@@ -210,3 +210,16 @@ CREATE TABLE asset_flags (
 
 # version reached → SQL that brings the previous version to it
 MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4}
+
+
+def split_script(script: str) -> list[str]:
+    """Split a schema script into statements (our scripts have no ';' inside literals)."""
+    out, buf = [], []
+    for line in script.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        buf.append(line)
+        if line.rstrip().endswith(";"):
+            out.append("\n".join(buf))
+            buf = []
+    return [s for s in out if s.strip()]

@@ -1,7 +1,7 @@
 """What `mediaground spaces` lists and what `mediaground doctor` checks.
 
-Both read the catalog's `spaces` rows directly, so they work when a pinned model no longer
-matches (where `Library.text_space` & co. would refuse to open the space).
+Both read the catalog's space records directly, so they work when a pinned model no longer
+matches (where `ActiveSpaces.text_space` & co. would refuse to open the space).
 """
 
 from __future__ import annotations
@@ -10,80 +10,66 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from mediaground.catalog import Catalog
 from mediaground.errors import UnknownModelError
+from mediaground.index.base import VectorIndex
 from mediaground.models.catalogue import deprecation, load_catalogue
+from mediaground.models.registry import canonical_id, get_model
+from mediaground.spaces.fill import DUTY_KINDS
+from mediaground.spaces.migrate import REBRIDGE_PENDING
 
 WARN_DAYS = 90  # warn this long before a model's deprecation date
 
-# which asset kinds a space of each role is expected to cover
-ROLE_KINDS: dict[str, tuple[str, ...] | None] = {
-    "text": None,  # every asset
-    "image": ("image",),
-    "audio": ("audio", "video"),
-}
-
 
 def _kinds(role: str, modality: str) -> tuple[str, ...] | None:
-    """Asset kinds a space should cover: by role for the primary roles, else by what it embeds."""
-    if role in ROLE_KINDS:
-        return ROLE_KINDS[role]
+    """Asset kinds a space should cover: by role for the primary roles, else by what it embeds
+    (read from the record: the model itself may be missing)."""
+    if role in DUTY_KINDS:
+        return DUTY_KINDS[role]
     if "image" in modality:
-        return ROLE_KINDS["image"]
+        return DUTY_KINDS["image"]
     if "audio" in modality:
-        return ROLE_KINDS["audio"]
+        return DUTY_KINDS["audio"]
     return None
 
 
-def _covered(lib, space_id: str, role: str, modality: str = "text") -> tuple[int, int]:
-    """(assets of the kinds the role covers, those with at least one vector in the space)."""
-    kinds = _kinds(role, modality)
-    where, args = "", ()
-    if kinds is not None:
-        where, args = f" WHERE a.kind IN ({','.join('?' * len(kinds))})", kinds
-    db = lib.catalog.db
-    total = db.execute(f"SELECT COUNT(*) FROM assets a{where}", args).fetchone()[0]
-    embedded = db.execute(
-        f"SELECT COUNT(*) FROM assets a{where}{' AND' if where else ' WHERE'} EXISTS "
-        "(SELECT 1 FROM vectors v WHERE v.asset_id = a.asset_id AND v.space_id = ?)",
-        (*args, space_id)).fetchone()[0]
-    return total, embedded
-
-
-def spaces_report(lib, today: date | str | None = None) -> list[dict[str, Any]]:
+def spaces_report(catalog: Catalog, today: date | str | None = None) -> list[dict[str, Any]]:
     """One dict per space in the catalog (oldest first), for `mediaground spaces [--json]`.
 
     `coverage` is the share (0–1) of the assets a space should cover — image: image assets,
     text: all assets, audio: audio and video — with at least one vector in it; 1.0 when there
     are none to cover."""
     catalogue = load_catalogue()
+    counts = catalog.vectors.counts()
     out = []
-    for row in lib.catalog.spaces():
-        total, embedded = _covered(lib, row["space_id"], row["role"], row["modality"])
-        info = catalogue.get(row["model_id"])
-        deprecated, deprecated_on, replacement = deprecation(row["model_id"], today)
+    for row in catalog.spaces.all():
+        pin = row.space
+        total, embedded = catalog.vectors.coverage(row.space_id, _kinds(row.role, pin.modality))
+        info = catalogue.get(pin.model_id)
+        deprecated, deprecated_on, replacement = deprecation(pin.model_id, today)
         out.append({
-            "id": row["space_id"],
-            "role": row["role"],
-            "model": row["model_id"],
-            "spec": row["spec"] or row["model_id"],
-            "replaces": row["replaces"],
-            "changed_at": row["changed_at"],
-            "revision": row["revision"],
-            "weights_sha256": row["weights_sha256"],
-            "preprocessor_hash": row["preprocessor_hash"],
-            "prompt": row["prompt"],
-            "dim": row["dim"],
-            "modality": row["modality"],
-            "vectors": row["vectors"],
+            "id": row.space_id,
+            "role": row.role,
+            "model": pin.model_id,
+            "spec": row.spec,
+            "replaces": row.replaces,
+            "changed_at": row.changed_at,
+            "revision": pin.revision,
+            "weights_sha256": pin.weights_sha256,
+            "preprocessor_hash": pin.preprocessor_hash,
+            "prompt": pin.prompt,
+            "dim": pin.dim,
+            "modality": pin.modality,
+            "vectors": counts.get(row.space_id, 0),
             "assets": total,
             "embedded_assets": embedded,
             "coverage": embedded / total if total else 1.0,
-            "status": row["status"],
+            "status": row.status,
             "deprecated": deprecated,
             "deprecated_on": deprecated_on,
             "replacement": replacement,
             "license": info.license if info else None,
-            "created_at": row["created_at"],
+            "created_at": row.created_at,
         })
     return out
 
@@ -112,8 +98,6 @@ def _install_hint(model_id: str) -> str:
 
 def _check_model(space: dict[str, Any]) -> list[Problem]:
     """Is the pinned model registered, are its weights there, and do they still match?"""
-    from mediaground.models.registry import get_model
-
     sid, model_id = space["id"], space["model"]
     try:
         model = get_model(space["spec"])
@@ -162,10 +146,10 @@ def _check_deprecation(space: dict[str, Any], today: date | str | None) -> list[
         f"(`mediaground spaces rollback {space['role']}` undoes it)")]
 
 
-def _check_counts(lib, space: dict[str, Any]) -> list[Problem]:
+def _check_counts(index: VectorIndex, space: dict[str, Any]) -> list[Problem]:
     sid, problems = space["id"], []
     try:
-        indexed = lib.index.count(sid)
+        indexed = index.count(sid)
     except Exception as exc:
         return [Problem("error", sid, f"cannot read the vector index of this space: {exc}", "mediaground reindex")]
     if indexed != space["vectors"]:
@@ -176,7 +160,7 @@ def _check_counts(lib, space: dict[str, Any]) -> list[Problem]:
             "mediaground reindex"))
     if space["coverage"] < 1.0:
         missing = space["assets"] - space["embedded_assets"]
-        kinds = ROLE_KINDS.get(space["role"])
+        kinds = DUTY_KINDS.get(space["role"])
         what = "assets" if kinds is None else "/".join(kinds) + " assets"
         problems.append(Problem(
             "warning", sid,
@@ -187,15 +171,16 @@ def _check_counts(lib, space: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def doctor(lib, today: date | str | None = None) -> list[Problem]:
+def doctor(catalog: Catalog, index: VectorIndex, today: date | str | None = None) -> list[Problem]:
     """Health checks of every active space. Never raises for what it finds: a model whose weights
-    changed is reported as an error, not re-raised as Library._pinned would."""
+    changed is reported as an error, not re-raised as ActiveSpaces would."""
     problems: list[Problem] = []
-    spaces = [s for s in spaces_report(lib, today) if s["status"] == "active"]
+    report = spaces_report(catalog, today)
+    spaces = [s for s in report if s["status"] == "active"]
     if not spaces:
         problems.append(Problem("ok", None, "no active spaces yet (nothing indexed)"))
     for space in spaces:
-        found = (_check_model(space) + _check_deprecation(space, today) + _check_counts(lib, space))
+        found = (_check_model(space) + _check_deprecation(space, today) + _check_counts(index, space))
         if found:
             problems.extend(found)
         else:
@@ -203,7 +188,7 @@ def doctor(lib, today: date | str | None = None) -> list[Problem]:
                 "ok", space["id"],
                 f"{space['role']} space: {space['model']} weights match, {space['vectors']} vectors, "
                 f"coverage {space['coverage']:.0%}"))
-    for space in spaces_report(lib, today):
+    for space in report:
         if space["status"] == "shadow":
             problems.append(Problem(
                 "ok", space["id"], f"shadow {space['role']} space ({space['spec']}) being built: coverage "
@@ -214,15 +199,13 @@ def doctor(lib, today: date | str | None = None) -> list[Problem]:
                 "ok", space["id"], f"previous {space['role']} space ({space['spec']}) kept for rollback: "
                 f"{space['vectors']} vectors", "mediaground spaces rollback, or free its vectors with "
                 f"mediaground spaces retire {space['id']}"))
-    if lib.catalog.get_meta("rebridge_pending"):
+    if catalog.settings.get(REBRIDGE_PENDING):
         problems.append(Problem("warning", None, "an image-space switch was interrupted before the label "
                                 "bridges were rebuilt", "mediaground spaces finish"))
     # configured models that have no space yet must at least be registered
-    from mediaground.models.registry import canonical_id
-
     roles = {s["role"] for s in spaces}
     for role in ("text", "image", "audio"):
-        model_id = lib.catalog.get_meta(f"{role}_model")
+        model_id = catalog.settings.get(f"{role}_model")
         if model_id and role not in roles:
             try:
                 canonical_id(model_id)

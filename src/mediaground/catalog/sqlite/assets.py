@@ -1,0 +1,254 @@
+"""Assets, the files and versions that carry them, quarantine, history and settings on SQLite."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from mediaground.catalog.base import Assets, Files, History, Quarantine, Settings
+from mediaground.catalog.records import Asset, AssetFilter, FileSeen, Quarantined, Version
+from mediaground.catalog.sqlite.common import dumps, kinds_clause, loads, rows_in
+from mediaground.util import now
+
+_ASSET_COLUMNS = ("asset_id, kind, format, mime, id_basis, id_method, essence_sha256, current_sha256, width,"
+                  " height, duration, date_created, metadata, added_at, updated_at, lat, lon")
+
+
+def asset_from_row(r: sqlite3.Row) -> Asset:
+    return Asset(r["asset_id"], r["kind"], r["format"], r["mime"], r["id_basis"], r["id_method"],
+                 r["essence_sha256"], r["current_sha256"], r["width"], r["height"], r["duration"],
+                 r["date_created"], loads(r["metadata"]), r["added_at"], r["updated_at"], r["lat"], r["lon"])
+
+
+def _file(r: sqlite3.Row) -> FileSeen:
+    return FileSeen(r["path"], r["asset_id"], r["file_sha256"], r["size"], r["mtime_ns"], bool(r["current"]),
+                    r["first_seen"], r["last_seen"])
+
+
+def _version(r: sqlite3.Row) -> Version:
+    return Version(r["file_sha256"], r["asset_id"], r["size"], r["store_path"], r["first_seen"])
+
+
+class SqlSettings(Settings):
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def get(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                        (key, value))
+
+    def delete(self, key: str) -> None:
+        self.db.execute("DELETE FROM meta WHERE key=?", (key,))
+
+
+class SqlAssets(Assets):
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def get(self, asset_id: str) -> Asset | None:
+        row = self.db.execute(f"SELECT {_ASSET_COLUMNS} FROM assets WHERE asset_id=?", (asset_id,)).fetchone()
+        return asset_from_row(row) if row else None
+
+    def get_many(self, asset_ids: Sequence[str]) -> dict[str, Asset]:
+        rows = rows_in(self.db, f"SELECT {_ASSET_COLUMNS} FROM assets WHERE asset_id IN ({{in}})", asset_ids)
+        return {r["asset_id"]: asset_from_row(r) for r in rows}
+
+    def with_prefix(self, prefix: str, limit: int = 3) -> list[str]:
+        # a range on the primary key, not LIKE: the index answers it at any size (IDs are lower-case hex)
+        prefix = prefix.lower()
+        rows = self.db.execute("SELECT asset_id FROM assets WHERE asset_id >= ? AND asset_id < ? ORDER BY asset_id"
+                               " LIMIT ?", (prefix, prefix + "\U0010ffff", limit)).fetchall()
+        return [r[0] for r in rows]
+
+    def add(self, a: Asset) -> None:
+        self.db.execute(
+            f"INSERT INTO assets({_ASSET_COLUMNS}) VALUES ({','.join('?' * 17)})",
+            (a.asset_id, a.kind, a.format, a.mime, a.id_basis, a.id_method, a.essence_sha256, a.current_sha256,
+             a.width, a.height, a.duration, a.date_created, dumps(a.metadata), a.added_at, a.updated_at, a.lat, a.lon))
+
+    def update_version(self, a: Asset) -> None:
+        self.db.execute(
+            "UPDATE assets SET current_sha256=?, metadata=?, date_created=?, format=?, mime=?,"
+            " width=COALESCE(?, width), height=COALESCE(?, height), duration=COALESCE(?, duration),"
+            " updated_at=?, lat=?, lon=? WHERE asset_id=?",
+            (a.current_sha256, dumps(a.metadata), a.date_created, a.format, a.mime, a.width, a.height, a.duration,
+             a.updated_at, a.lat, a.lon, a.asset_id))
+
+    def update_metadata(self, asset_id: str, metadata: Mapping[str, Any], updated_at: str) -> None:
+        self.db.execute("UPDATE assets SET metadata=?, updated_at=? WHERE asset_id=?",
+                        (dumps(metadata), updated_at, asset_id))
+
+    def iter(self, kinds: Sequence[str] | None = None, batch: int = 1000) -> Iterator[Asset]:
+        where, args = kinds_clause(kinds, joiner=" AND ")
+        last = ""
+        while True:
+            rows = self.db.execute(f"SELECT {_ASSET_COLUMNS} FROM assets WHERE asset_id > ?{where}"
+                                   " ORDER BY asset_id LIMIT ?", (last, *args, batch)).fetchall()
+            yield from map(asset_from_row, rows)
+            if len(rows) < batch:
+                return
+            last = rows[-1]["asset_id"]
+
+    def ids(self, kinds: Sequence[str] | None = None) -> list[str]:
+        where, args = kinds_clause(kinds)
+        return [r[0] for r in self.db.execute(f"SELECT asset_id FROM assets{where} ORDER BY asset_id", args)]
+
+    def count(self, kinds: Sequence[str] | None = None) -> int:
+        where, args = kinds_clause(kinds)
+        return self.db.execute(f"SELECT COUNT(*) FROM assets{where}", args).fetchone()[0]
+
+    def count_by_kind(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT kind, COUNT(*) FROM assets GROUP BY kind").fetchall())
+
+    def filter(self, f: AssetFilter) -> list[tuple[str, float | None, float | None]]:
+        sql, args = "SELECT asset_id, lat, lon FROM assets WHERE 1=1", []
+        if f.creator:
+            sql += (" AND (EXISTS (SELECT 1 FROM json_each(metadata, '$.creator') WHERE lower(value) = lower(?))"
+                    " OR lower(json_extract(metadata, '$.artist')) = lower(?))")
+            args += [f.creator, f.creator]
+        if f.keyword:
+            sql += " AND EXISTS (SELECT 1 FROM json_each(metadata, '$.keywords') WHERE lower(value) = lower(?))"
+            args.append(f.keyword)
+        if f.license:
+            sql += (" AND (instr(lower(coalesce(json_extract(metadata, '$.license_url'), '')), lower(?)) > 0"
+                    " OR instr(lower(coalesce(json_extract(metadata, '$.copyright'), '')), lower(?)) > 0)")
+            args += [f.license, f.license]
+        if f.has_gps is not None:
+            sql += " AND lat IS NOT NULL" if f.has_gps else " AND lat IS NULL"
+        if f.date_from or f.date_to:
+            sql += " AND date_created IS NOT NULL"
+        if f.date_from:
+            sql += " AND date_created >= ?"
+            args.append(f.date_from)
+        if f.date_to:
+            sql += " AND substr(date_created, 1, ?) <= ?"
+            args += [len(f.date_to), f.date_to]
+        if f.kind:
+            sql += " AND kind = ?"
+            args.append(f.kind)
+        if f.located:
+            sql += " AND lat IS NOT NULL"
+        return [(r[0], r[1], r[2]) for r in self.db.execute(sql, args)]
+
+    def located(self, kinds: Sequence[str] | None = None) -> list[tuple[str, float, float]]:
+        where, args = kinds_clause(kinds, joiner=" AND ")
+        return [(r[0], r[1], r[2]) for r in self.db.execute(
+            f"SELECT asset_id, lat, lon FROM assets WHERE lat IS NOT NULL{where}", args)]
+
+    def any_located(self) -> bool:
+        return self.db.execute("SELECT 1 FROM assets WHERE lat IS NOT NULL LIMIT 1").fetchone() is not None
+
+    def newest_first(self, asset_ids: Sequence[str]) -> list[tuple[str, str]]:
+        rows = list(rows_in(self.db, "SELECT asset_id, kind, date_created FROM assets WHERE asset_id IN ({in})",
+                            asset_ids))
+        rows.sort(key=lambda r: r["asset_id"])
+        rows.sort(key=lambda r: r["date_created"] or "", reverse=True)  # NULL dates last, as in SQL DESC
+        return [(r["asset_id"], r["kind"]) for r in rows]
+
+
+class SqlFiles(Files):
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def path(self, path: str) -> FileSeen | None:
+        row = self.db.execute("SELECT * FROM paths WHERE path=?", (path,)).fetchone()
+        return _file(row) if row else None
+
+    def of_asset(self, asset_id: str) -> list[FileSeen]:
+        return [_file(r) for r in self.db.execute(
+            "SELECT * FROM paths WHERE asset_id=? ORDER BY current DESC, last_seen DESC", (asset_id,))]
+
+    def current_paths(self, asset_id: str) -> list[str]:
+        rows = self.db.execute("SELECT path FROM paths WHERE asset_id=? AND current=1 ORDER BY last_seen DESC",
+                               (asset_id,)).fetchall()
+        return [r[0] for r in rows]
+
+    def display_path(self, asset_id: str) -> str | None:
+        row = self.db.execute("SELECT path FROM paths WHERE asset_id=? ORDER BY current DESC, last_seen DESC"
+                              " LIMIT 1", (asset_id,)).fetchone()
+        return row[0] if row else None
+
+    def display_paths(self, asset_ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, tuple] = {}
+        for r in rows_in(self.db, "SELECT asset_id, path, current, last_seen FROM paths WHERE asset_id IN ({in})",
+                         asset_ids):
+            key = (r["current"], r["last_seen"], r["path"])
+            if r["asset_id"] not in out or key > out[r["asset_id"]]:
+                out[r["asset_id"]] = key
+        return {a: k[2] for a, k in out.items()}
+
+    def current_under(self, folder_prefix: str) -> list[str]:
+        rows = self.db.execute("SELECT path FROM paths WHERE current=1 AND substr(path, 1, ?) = ?",
+                               (len(folder_prefix), folder_prefix)).fetchall()
+        return [r[0] for r in rows]
+
+    def seen(self, path: str, asset_id: str, file_sha256: str, size: int, mtime_ns: int) -> None:
+        t = now()
+        self.db.execute(
+            "INSERT INTO paths(path, asset_id, file_sha256, size, mtime_ns, current, first_seen, last_seen)"
+            " VALUES (?,?,?,?,?,1,?,?) ON CONFLICT(path) DO UPDATE SET asset_id=excluded.asset_id,"
+            " file_sha256=excluded.file_sha256, size=excluded.size, mtime_ns=excluded.mtime_ns, current=1,"
+            " last_seen=excluded.last_seen", (path, asset_id, file_sha256, size, mtime_ns, t, t))
+        self.db.execute("DELETE FROM quarantine WHERE path=?", (path,))
+
+    def retire(self, path: str) -> None:
+        self.db.execute("UPDATE paths SET current=0 WHERE path=?", (path,))
+
+    def version(self, file_sha256: str) -> Version | None:
+        row = self.db.execute("SELECT * FROM versions WHERE file_sha256=?", (file_sha256,)).fetchone()
+        return _version(row) if row else None
+
+    def versions_of(self, asset_id: str) -> list[Version]:
+        return [_version(r) for r in self.db.execute(
+            "SELECT * FROM versions WHERE asset_id=? ORDER BY first_seen", (asset_id,))]
+
+    def version_shas(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT file_sha256 FROM versions")}
+
+    def add_version(self, file_sha256: str, asset_id: str, size: int, store_path: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO versions(file_sha256, asset_id, size, store_path, first_seen)"
+                        " VALUES (?,?,?,?,?)", (file_sha256, asset_id, size, store_path, now()))
+
+
+class SqlQuarantine(Quarantine):
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def put(self, path: str, reason: str, detail: str, file_sha256: str | None, size: int | None,
+            mtime_ns: int | None) -> None:
+        self.db.execute(
+            "INSERT INTO quarantine(path, file_sha256, size, mtime_ns, reason, detail, at) VALUES (?,?,?,?,?,?,?)"
+            " ON CONFLICT(path) DO UPDATE SET file_sha256=excluded.file_sha256, size=excluded.size,"
+            " mtime_ns=excluded.mtime_ns, reason=excluded.reason, detail=excluded.detail, at=excluded.at",
+            (path, file_sha256, size, mtime_ns, reason, detail, now()))
+
+    def get(self, path: str) -> Quarantined | None:
+        r = self.db.execute("SELECT * FROM quarantine WHERE path=?", (path,)).fetchone()
+        return Quarantined(r["path"], r["file_sha256"], r["size"], r["mtime_ns"], r["reason"], r["detail"],
+                           r["at"]) if r else None
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0]
+
+
+class SqlHistory(History):
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def log(self, asset_id: str, event: str, **detail: Any) -> None:
+        self.log_many([asset_id], event, **detail)
+
+    def log_many(self, asset_ids: Iterable[str], event: str, **detail: Any) -> None:
+        text, t = json.dumps(detail, ensure_ascii=False), now()
+        self.db.executemany("INSERT INTO provenance(asset_id, event, detail, at) VALUES (?,?,?,?)",
+                            [(a, event, text, t) for a in asset_ids])
+
+    def of(self, asset_id: str) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT event, detail, at FROM provenance WHERE asset_id=? ORDER BY id",
+                               (asset_id,)).fetchall()
+        return [{"event": r[0], "at": r[2], **json.loads(r[1])} for r in rows]

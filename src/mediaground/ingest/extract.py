@@ -1,0 +1,129 @@
+"""Identify and extract: the per-file work that needs no model, run in worker processes.
+
+For each new file content: sniff the type by content, hash the essence (→ asset ID), read the
+metadata into the normalized record, decode and preprocess the pixels. A decoder that crashes on
+a hostile file takes down a worker, not the ingest: `extracted` retries the files that were in
+flight one by one and quarantines the one that crashes again. Everything in and out is picklable.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from mediaground.errors import BadMediaError
+from mediaground.ids import Essence, asset_id, essence_hash
+from mediaground.media.image import decode_image
+from mediaground.media.sniff import sniff
+from mediaground.metadata.document import SearchDocument
+from mediaground.metadata.read import read_metadata
+from mediaground.models.base import ImagePreprocessor
+
+
+@dataclass
+class Prepared:
+    path: str
+    file_sha256: str
+    size: int
+    mtime_ns: int
+    kind: str | None = None
+    format: str | None = None
+    mime: str | None = None
+    essence: Essence | None = None
+    asset_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    pixels: np.ndarray | None = None
+    error: tuple[str, str] | None = None
+    document: SearchDocument | None = None  # built by the normalize step, in the main process
+
+
+# Fault injection for the crash-isolation tests: a worker handed a file with this name dies the
+# way a decoder crashing on hostile input would (SIGABRT), without a Python exception.
+CRASH_ENV = "MEDIAGROUND_TEST_CRASH_ON"
+
+
+def prepare(path: str, file_sha256: str, size: int, mtime_ns: int,
+            preprocessor: ImagePreprocessor | None) -> Prepared:
+    out = Prepared(path, file_sha256, size, mtime_ns)
+    if os.environ.get(CRASH_ENV) and os.path.basename(path) == os.environ[CRASH_ENV]:
+        os.abort()
+    try:
+        if size == 0:
+            raise BadMediaError("zero-byte", "the file is empty")
+        mt = sniff(path)
+        if mt.kind is None:
+            raise BadMediaError("not-media", "content is not a supported image, audio or video format")
+        out.kind, out.format, out.mime = mt.kind, mt.format, mt.mime
+        out.essence = essence_hash(path, mt.format)
+        out.asset_id = asset_id(out.essence)
+        record = read_metadata(path, mt.format, mt.kind)
+        out.metadata = record.to_dict()
+        out.duration = out.metadata.get("duration")
+        if mt.kind == "image":
+            decoded = decode_image(path, preprocessor.resize_shorter if preprocessor else 256)
+            out.width, out.height = decoded.width, decoded.height
+            if preprocessor is not None:
+                out.pixels = preprocessor(decoded.image)
+    except BadMediaError as exc:
+        out.error = (exc.reason, exc.detail)
+    except MemoryError:
+        out.error = ("too-large", "ran out of memory decoding this file")
+    except Exception as exc:  # noqa: BLE001 - any decoder failure quarantines this file only
+        out.error = ("corrupt", f"{type(exc).__name__}: {exc}")
+    out.pixels = out.pixels if out.error is None else None
+    return out
+
+
+Job = tuple[str, str, int, int]  # (path, file sha256, size, mtime_ns)
+
+
+def extracted(jobs: Sequence[Job], preprocessor: ImagePreprocessor | None, workers: int) -> Iterator[Prepared]:
+    """`prepare` each job, in `workers` processes (in this one with 0 or a handful of files), in order."""
+    if workers <= 0 or len(jobs) < 4:
+        for job in jobs:
+            yield prepare(*job, preprocessor)
+        return
+    ctx = multiprocessing.get_context("spawn")  # never fork a process that holds ORT threads
+    window = max(4, workers * 4)
+    queue = deque(jobs)
+    pool = ProcessPoolExecutor(workers, mp_context=ctx)
+    inflight: deque[tuple[Job, Future]] = deque()
+    try:
+        while queue or inflight:
+            while queue and len(inflight) < window:
+                job = queue.popleft()
+                inflight.append((job, pool.submit(prepare, *job, preprocessor)))
+            job, fut = inflight.popleft()
+            try:
+                yield fut.result()
+            except BrokenProcessPool:
+                # A decoder crashed the worker. Retry each in-flight file alone: the one that
+                # crashes again is quarantined, the others go on.
+                pool.shutdown(cancel_futures=True)
+                retry = [job] + [j for j, _ in inflight]
+                inflight.clear()
+                for j in retry:
+                    yield _alone(j, preprocessor, ctx)
+                pool = ProcessPoolExecutor(workers, mp_context=ctx)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _alone(job: Job, preprocessor: ImagePreprocessor | None, ctx) -> Prepared:
+    with ProcessPoolExecutor(1, mp_context=ctx) as solo:
+        try:
+            return solo.submit(prepare, *job, preprocessor).result()
+        except BrokenProcessPool:
+            p = Prepared(*job)
+            p.error = ("crashed-decoder", "decoding this file crashed the worker process")
+            return p

@@ -1,0 +1,100 @@
+"""The full-text paths: assets whose document mentions the query's words (assets that mention
+every word before those that mention some), and recordings whose transcript says them — each
+candidate saying which fields or moments matched."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Sequence
+
+from mediaground.catalog import Catalog
+from mediaground.search.fuse import Candidate, Ranking
+from mediaground.search.vectors import MOMENTS, trust_less, unsure_transcripts
+
+
+def document_path(catalog: Catalog, words: list[str], pool: int, kinds: Sequence[str] | None,
+                  allowed: Sequence[str] | None) -> Ranking:
+    hits = _all_then_any(lambda all_words: catalog.fulltext.search(words, all_words, pool * 2), words, key=0)
+    ids = _admitted(catalog, [h[0] for h in hits], kinds, allowed)[:pool]
+    fields = catalog.fulltext.fields_of_many(ids)
+    out = []
+    for asset_id in ids:
+        why, matched = _why(fields.get(asset_id, {}), words)
+        out.append((asset_id, Candidate(why=why, weight=matched / len(words))))
+    return out
+
+
+def transcript_path(catalog: Catalog, words: list[str], pool: int, kinds: Sequence[str] | None,
+                    allowed: Sequence[str] | None) -> Ranking | None:
+    """Transcript segments that say the query's words; one candidate per recording, best first."""
+    if not catalog.audio.has_segments():
+        return None
+    hits = _all_then_any(lambda all_words: catalog.audio.search(words, all_words, pool * 3), words, key=1)
+    admitted = set(_admitted(catalog, list(dict.fromkeys(h[0] for h in hits)), kinds, allowed))
+    hits = [h for h in hits if h[0] in admitted]
+    segments = catalog.audio.segments_by_id([c for _, c, _ in hits])
+    unsure = unsure_transcripts(catalog, list(admitted))
+    by_asset: dict[str, Candidate] = {}
+    for asset_id, chunk_id, _ in hits:
+        seg = segments.get(chunk_id)
+        if seg is None:
+            continue
+        cand = by_asset.get(asset_id)
+        if cand is None:
+            matched = len(mentions(seg.text, words))
+            cand = by_asset[asset_id] = Candidate(why=["text:transcript"], start=seg.start, end=seg.end,
+                                                  weight=max(1, matched) / len(words))
+            if asset_id in unsure:
+                trust_less(cand)
+        if len(cand.moments) < MOMENTS:
+            cand.moments.append({"start": seg.start, "end": seg.end, "text": seg.text, "why": "text:transcript"})
+    return list(by_asset.items())[:pool]
+
+
+def _all_then_any(search, words: list[str], key: int) -> list:
+    """Hits that mention every word, then those that mention some (each hit once)."""
+    hits = search(True)
+    if len(words) > 1:
+        seen = {h[key] for h in hits}
+        hits += [h for h in search(False) if h[key] not in seen]
+    return hits
+
+
+def _admitted(catalog: Catalog, asset_ids: list[str], kinds: Sequence[str] | None,
+              allowed: Sequence[str] | None) -> list[str]:
+    """The assets (in order) that the filters and kinds admit."""
+    if allowed is not None:
+        allowed_set = set(allowed)
+        asset_ids = [a for a in asset_ids if a in allowed_set]
+    if kinds:
+        assets = catalog.assets.get_many(asset_ids)
+        asset_ids = [a for a in asset_ids if a in assets and assets[a].kind in kinds]
+    return asset_ids
+
+
+def _why(fields: dict[str, str], words: list[str]) -> tuple[list[str], int]:
+    """Which fields mention the query words, and how many distinct words are mentioned at all."""
+    why, matched = [], set()
+    for column, text in fields.items():
+        if not text:
+            continue
+        if column == "labels":
+            for label in text.split("; "):
+                if hits := mentions(label, words):
+                    why.append(f"label:{label.split(',')[0]}")
+                    matched |= hits
+        elif hits := mentions(text, words):
+            why.append(f"text:{column}")
+            matched |= hits
+    return why, max(1, len(matched))
+
+
+def mentions(text: str, words: list[str]) -> set[str]:
+    """The query words some word of `text` starts with (case and accents folded)."""
+    have = re.findall(r"\w+", _fold(text))
+    return {w for w in map(_fold, words) if any(h.startswith(w) for h in have)}
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
