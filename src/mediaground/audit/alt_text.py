@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from mediaground.audit.findings import Finding, Report
+from mediaground.audit.findings import Finding, Report, count_by_kind
 from mediaground.catalog import Catalog
 from mediaground.index.base import VectorIndex
 from mediaground.spaces.active import ActiveSpaces
@@ -148,9 +148,7 @@ def audit_alt_text(catalog: Catalog, index: VectorIndex, spaces: ActiveSpaces,
                     f"{mismatch_threshold:.2f}; recognised: {labels or 'n/a'})",
                     0.6 + 0.25 * max(0.0, min(1.0, gap)), extra={"similarity": round(sim, 4)}))
 
-    kinds: dict[str, int] = {}
-    for f in findings:
-        kinds[f.kind] = kinds.get(f.kind, 0) + 1
+    kinds = count_by_kind(findings)
     summary = {"images": images, "with_alt_text": with_alt,
                "share_with_alt_text": round(with_alt / images, 4) if images else 0.0,
                "duplicate_groups": duplicates, "similarity_checked": compared,

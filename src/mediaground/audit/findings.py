@@ -39,6 +39,14 @@ class Finding:
         return out
 
 
+def count_by_kind(findings: list[Finding]) -> dict[str, int]:
+    """How many findings of each kind (a report's summary says this)."""
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.kind] = counts.get(f.kind, 0) + 1
+    return counts
+
+
 def _order(f: Finding) -> tuple:
     return (-f.severity, f.kind, f.path or "", f.asset_id)
 
@@ -106,9 +114,7 @@ class Report:
                 return '<div class="nothumb">no preview</div>'
             return f'<img src="{uri}" alt="" width="96">'  # decorative: the row says what it is
 
-        counts: dict[str, int] = {}
-        for f in self.findings:
-            counts[f.kind] = counts.get(f.kind, 0) + 1
+        counts = count_by_kind(self.findings)
         rows = []
         for f in self.findings:
             sev = max(0.0, min(1.0, float(f.severity)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from mediaground.audit.findings import Finding, Report
+from mediaground.audit.findings import Finding, Report, count_by_kind
 from mediaground.catalog import Catalog
 from mediaground.geo.gazetteer import find_place_in_query, resolve_place
 from mediaground.geo.place import Place
@@ -123,9 +123,7 @@ def audit_geo(catalog: Catalog, kinds: tuple[str, ...] | None = DEFAULT_KINDS, s
                                     "no GPS, and no place name in its tags, caption or keywords", 0.2))
     for stats in folders.values():
         stats["share"] = round(stats["with_gps"] / stats["assets"], 4) if stats["assets"] else 0.0
-    counts: dict[str, int] = {}
-    for f in findings:
-        counts[f.kind] = counts.get(f.kind, 0) + 1
+    counts = count_by_kind(findings)
     summary = {"assets": assets, "with_gps": trusted_total,
                "share_with_gps": round(trusted_total / assets, 4) if assets else 0.0,
                "suggestions": suggested, "findings_by_kind": counts,

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyexiv2
 
-from mediaground.audit.findings import Finding, Report
+from mediaground.audit.findings import Finding, Report, count_by_kind
 from mediaground.catalog import Catalog
 from mediaground.describe import describe
 from mediaground.errors import MediagroundError
@@ -222,9 +222,7 @@ def audit_labels(catalog: Catalog, library_root: Path, vocab: Vocabulary | None 
                         f"JSON-LD keywords {_fmt_list(published)} ≠ the file's {_fmt_list(file_keywords)}",
                         jsonld=published, file=file_keywords)
 
-    counts: dict[str, int] = {}
-    for f in findings:
-        counts[f.kind] = counts.get(f.kind, 0) + 1
+    counts = count_by_kind(findings)
     path = taxonomy_path(library_root)
     summary = {"assets": assets, "checked": checked, "no_file": unreadable,
                "vocabulary": str(path) if vocab is not None else None,

@@ -31,7 +31,7 @@ from typing import Any
 
 from PIL import Image, ImageChops, ImageStat
 
-from mediaground.audit.findings import Finding, Report
+from mediaground.audit.findings import Finding, Report, count_by_kind
 from mediaground.catalog import Asset, Catalog
 from mediaground.ids import file_sha256
 from mediaground.privacy.detect import find_pii
@@ -239,9 +239,7 @@ def audit_pii(catalog: Catalog, store: ContentStore, ocr: bool = True, faces: bo
                 add("face", f"{len(boxes)} face(s) detected, the largest {w}x{h} px: check consent or a "
                     "model release before publishing", SEVERITY_FACE, "image", face_state["detector"],
                     boxes=[list(b) for b in boxes[:20]])
-    counts: dict[str, int] = {}
-    for f in findings:
-        counts[f.kind] = counts.get(f.kind, 0) + 1
+    counts = count_by_kind(findings)
     summary: dict[str, Any] = {
         "assets": assets,
         "files_scanned": scanned,
