@@ -7,17 +7,26 @@ import sqlite3
 
 import pytest
 
-from mediaground.catalog import Asset, AssetFilter, AudioInfo, FillResult, Segment, VectorRecord, open_catalog
-from mediaground.catalog.sqlite.schema import SCHEMA_V1, SCHEMA_VERSION, split_script
+from mediaground.catalog import (Asset, AssetFilter, AudioInfo, FillResult, Segment, VectorRecord, Version,
+                                 open_catalog)
+from mediaground.catalog.sqlite.schema import MIGRATIONS, SCHEMA_V1, SCHEMA_VERSION, split_script
 from mediaground.errors import CatalogVersionError
 from mediaground.library import Library
 from mediaground.models.base import Space
 
 
-def _asset(asset_id: str, kind: str = "image", **md) -> Asset:
+T0 = "2026-01-01T00:00:00+00:00"
+
+
+def _asset(asset_id: str, kind: str = "image") -> Asset:
     return Asset(asset_id, kind, "jpeg", "image/jpeg", "essence", "jpeg-scan", asset_id * 2, "f" + asset_id,
-                 metadata=md, added_at="2026-01-01T00:00:00+00:00", updated_at="2026-01-01T00:00:00+00:00",
-                 date_created=md.get("date_created"))
+                 added_at=T0, updated_at=T0)
+
+
+def _file(catalog, asset_id: str, path: str, sha: str, lat=None, lon=None, **md) -> int:
+    """A version with its record, held by a file at `path` (call inside a transaction)."""
+    catalog.versions.add(Version(sha, asset_id, 10, f"store/{sha}", T0, md, md.get("date_created"), lat, lon))
+    return catalog.files.seen(path, asset_id, sha, 10, 1)
 
 
 @pytest.fixture
@@ -34,10 +43,11 @@ def _space(name: str, dim: int = 4, modality: str = "image") -> Space:
 def test_records_round_trip_and_batched_reads(catalog):
     with catalog.transaction():
         for i in range(5):
-            catalog.assets.add(_asset(f"a{i:05}", caption=f"photo {i}", keywords=["x", "ü"]))
-            catalog.files.seen(f"/m/{i}.jpg", f"a{i:05}", f"f{i}", 10, 1)
-    got = catalog.assets.get("a00003")
-    assert got.metadata == {"caption": "photo 3", "keywords": ["x", "ü"]} and got.kind == "image"
+            catalog.assets.add(_asset(f"a{i:05}"))
+            _file(catalog, f"a{i:05}", f"/m/{i}.jpg", f"f{i}", caption=f"photo {i}", keywords=["x", "ü"])
+    got = catalog.files.path("/m/3.jpg")
+    assert got.metadata == {"caption": "photo 3", "keywords": ["x", "ü"]} and got.asset_id == "a00003"
+    assert catalog.assets.get("a00003").kind == "image"
     assert set(catalog.assets.get_many(["a00001", "a00004", "nope"])) == {"a00001", "a00004"}
     assert catalog.files.display_paths(["a00001", "a00002"]) == {"a00001": "/m/1.jpg", "a00002": "/m/2.jpg"}
     # paged iteration sees every asset once, in ID order, even with a page smaller than the library
@@ -58,18 +68,54 @@ def test_fulltext_takes_words_never_query_syntax(catalog):
     with catalog.transaction():
         catalog.assets.add(_asset("a1"))
         catalog.assets.add(_asset("a2"))
-        catalog.fulltext.set("a1", {"caption": "harbour at dawn", "keywords": "boats"})
-        catalog.fulltext.set("a2", {"caption": "dawn chorus", "title": "Birds"})
-    assert [a for a, _ in catalog.fulltext.search(["dawn", "harb"], True, 10)] == ["a1"]  # prefixes, all words
-    assert {a for a, _ in catalog.fulltext.search(["harbour", "chorus"], False, 10)} == {"a1", "a2"}
+        f1 = _file(catalog, "a1", "/m/1.jpg", "s1")
+        f2 = _file(catalog, "a2", "/m/2.jpg", "s2")
+        catalog.fulltext.set(f1, "a1", {"caption": "harbour at dawn", "keywords": "boats"})
+        catalog.fulltext.set(f2, "a2", {"caption": "dawn chorus", "title": "Birds"})
+    hits = catalog.fulltext.search(["dawn", "harb"], True, 10)  # prefixes, all words
+    assert [(f, a) for f, a, _ in hits] == [(f1, "a1")]
+    assert {a for _, a, _ in catalog.fulltext.search(["harbour", "chorus"], False, 10)} == {"a1", "a2"}
     # words that are FTS5 operators or quotes are plain words here, not syntax errors
     assert catalog.fulltext.search(["NOT", "dawn"], True, 10) == []
     assert catalog.fulltext.search(['"', "OR"], False, 10) == []
-    # replacing a document replaces it
+    # replacing a document replaces it; deleting one removes it
     with catalog.transaction():
-        catalog.fulltext.set("a1", {"caption": "night"})
+        catalog.fulltext.set(f1, "a1", {"caption": "night"})
     assert catalog.fulltext.search(["harbour"], True, 10) == []
-    assert catalog.fulltext.fields("a1")["caption"] == "night"
+    assert catalog.fulltext.fields(f1)["caption"] == "night"
+    with catalog.transaction():
+        catalog.fulltext.delete([f2])
+    assert catalog.fulltext.search(["chorus"], True, 10) == [] and catalog.fulltext.fields(f2) == {}
+
+
+def test_each_file_keeps_its_own_record_and_a_rename_keeps_the_id(catalog):
+    with catalog.transaction():
+        catalog.assets.add(_asset("a1"))
+        fa = _file(catalog, "a1", "/m/a.jpg", "sa", caption="Campaign A")
+        fb = _file(catalog, "a1", "/m/b.jpg", "sb", caption="Campaign B")
+    assert fa != fb
+    assert catalog.files.path("/m/a.jpg").metadata["caption"] == "Campaign A"
+    assert catalog.files.path("/m/b.jpg").metadata["caption"] == "Campaign B"
+    assert [f.file_id for f in catalog.files.searchable(["a1"])["a1"]] == sorted([fa, fb], reverse=True)
+    with catalog.transaction():
+        catalog.files.move(fb, "/m/renamed.jpg", 10, 2)
+    moved = catalog.files.get(fb)
+    assert moved.path == "/m/renamed.jpg" and moved.metadata["caption"] == "Campaign B"
+    assert catalog.files.path("/m/b.jpg") is None
+    with catalog.transaction():  # the same path keeps its id whatever it holds
+        assert catalog.files.seen("/m/a.jpg", "a1", "sb", 10, 3) == fa
+    assert catalog.files.path("/m/a.jpg").metadata["caption"] == "Campaign B"
+    with catalog.transaction():
+        catalog.files.retire("/m/a.jpg")
+        catalog.files.retire("/m/renamed.jpg")
+    # gone files keep standing for the asset until told otherwise (ingest decides: see forget_retired)
+    assert {f.file_id for f in catalog.files.searchable(["a1"])["a1"]} == {fa, fb}
+    with catalog.transaction():
+        catalog.files.unlist([fb])
+    assert [f.file_id for f in catalog.files.searchable(["a1"])["a1"]] == [fa]
+    with catalog.transaction():  # seen again: it stands again
+        catalog.files.seen("/m/renamed.jpg", "a1", "sb", 10, 4)
+    assert {f.file_id for f in catalog.files.searchable(["a1"])["a1"]} == {fa, fb}
 
 
 def test_transcripts_are_searched_and_replaced_per_recording(catalog):
@@ -132,14 +178,19 @@ def test_a_failed_transaction_writes_nothing(catalog):
     assert catalog.assets.get("a1") is None
 
 
-def test_filters_run_in_the_catalog(catalog):
+def test_filters_judge_what_each_file_says(catalog):
     with catalog.transaction():
-        catalog.assets.add(_asset("a1", creator=["Ana Núñez"], keywords=["Beach"], date_created="2021-07-04"))
-        catalog.assets.add(_asset("a2", creator=["Bo"], copyright="CC BY 4.0", date_created="2019-01-01"))
-    ids = lambda **f: [a for a, _, _ in catalog.assets.filter(AssetFilter(**f))]
+        catalog.assets.add(_asset("a1"))
+        catalog.assets.add(_asset("a2"))
+        _file(catalog, "a1", "/m/1.jpg", "s1", creator=["Ana Núñez"], keywords=["Beach"], date_created="2021-07-04")
+        _file(catalog, "a2", "/m/2.jpg", "s2", creator=["Bo"], copyright="CC BY 4.0", date_created="2019-01-01")
+        _file(catalog, "a2", "/m/2-copy.jpg", "s3", 50.0, 4.0, creator=["Cy"])  # a copy that says other things
+    ids = lambda **f: sorted(a for _, a, _, _ in catalog.files.filter(AssetFilter(**f)))
     assert ids(creator="ana núñez") == ["a1"] and ids(keyword="beach") == ["a1"]
     assert ids(license="cc by") == ["a2"] and ids(date_from="2020-01-01") == ["a1"]
-    assert ids(date_to="2019") == ["a2"] and ids(has_gps=True) == []
+    assert ids(date_to="2019") == ["a2"] and ids(has_gps=True) == ["a2"] and ids(creator="cy") == ["a2"]
+    (file_id, asset_id, lat, lon), = catalog.files.filter(AssetFilter(has_gps=True))
+    assert catalog.files.get(file_id).path == "/m/2-copy.jpg" and (lat, lon) == (50.0, 4.0)
 
 
 def test_a_newer_catalog_is_refused(tmp_path):
@@ -168,3 +219,39 @@ def test_an_older_catalog_is_migrated_forward(tmp_path):
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
     con.close()
     assert {"audio", "segments", "segments_fts", "space_assets", "unknown_terms"} <= tables
+
+
+def test_a_schema_4_library_keeps_its_records_and_rereads_copies_it_never_read(tmp_path):
+    """Schema 4 kept one record per asset (the tags of the version indexed last). Migrated, that
+    version keeps them; a second copy of the asset with other bytes gets no record (its tags were
+    never kept) and is marked to be read again at the next index, and so are copies that shared one."""
+    root = tmp_path / "v4"
+    root.mkdir()
+    con = sqlite3.connect(root / "catalog.sqlite")
+    for version in range(1, 5):
+        for stmt in split_script(SCHEMA_V1 if version == 1 else MIGRATIONS[version]):
+            con.execute(stmt)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '4')")
+    md = '{"caption": "Campaign B", "keywords": ["b"]}'
+    con.execute("INSERT INTO assets(asset_id, kind, format, mime, id_basis, id_method, essence_sha256, current_sha256,"
+                " metadata, added_at, updated_at, lat, lon) VALUES ('a1', 'image', 'jpeg', 'image/jpeg', 'essence',"
+                " 'jpeg-scan', 'e1', 'sb', ?, ?, ?, 1.5, 2.5)", (md, T0, T0))
+    for sha, path in (("sa", "/m/a.jpg"), ("sb", "/m/b.jpg")):
+        con.execute("INSERT INTO versions VALUES (?, 'a1', 10, ?, ?)", (sha, f"store/{sha}", T0))
+        con.execute("INSERT INTO paths(path, asset_id, file_sha256, size, mtime_ns, current, first_seen, last_seen)"
+                    " VALUES (?, 'a1', ?, 10, 99, 1, ?, ?)", (path, sha, T0, T0))
+    con.execute("INSERT INTO fts(asset_id, caption, keywords) VALUES ('a1', 'Campaign B', 'b')")
+    con.execute("INSERT INTO unknown_terms VALUES ('a1', 'keywords', 'b', ?)", (T0,))
+    con.commit()
+    con.close()
+    cat = open_catalog(root)
+    try:
+        a, b = cat.files.path("/m/a.jpg"), cat.files.path("/m/b.jpg")
+        assert b.metadata == {"caption": "Campaign B", "keywords": ["b"]} and (b.lat, b.lon) == (1.5, 2.5)
+        assert not a.metadata_known and a.metadata == {}
+        assert a.mtime_ns == -1 and b.mtime_ns == -1  # both read again: one never read, both shared a record
+        assert [f for f, _, _ in cat.fulltext.search(["campaign"], True, 5)] == [b.file_id]
+        assert [(t.file_id, t.term) for t in cat.terms.all()] == [(b.file_id, "b")]
+        assert cat.check() == "ok"
+    finally:
+        cat.close()

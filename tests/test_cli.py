@@ -28,7 +28,7 @@ def test_index_search_show_json(tmp_path, media_dir):
     r = _run("index", media_dir, "--library", lib, "--json", "--workers", "0")
     assert r.exit_code == 0, r.output
     summary = json.loads(r.output)
-    assert set(summary) == {"added", "updated", "unchanged", "renamed", "quarantined", "missing"}
+    assert set(summary) == {"added", "updated", "unchanged", "renamed", "quarantined", "skipped", "missing"}
     assert summary["added"] == 6
     assert [(q["path"].rsplit("/", 1)[-1], q["reason"]) for q in summary["quarantined"]] == [("broken.jpg", "truncated")]
 

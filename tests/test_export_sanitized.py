@@ -135,7 +135,7 @@ def exp(fake_lib, tmp_path):
 
 def _untouched(lib, root, before):
     assert {p.name: file_sha256(p) for p in root.iterdir()} == before
-    for sha in lib.catalog.files.version_shas():
+    for sha in lib.catalog.versions.shas():
         assert file_sha256(lib.store.path(sha)) == sha
 
 

@@ -49,3 +49,14 @@ def test_moments_merge_without_repeating_the_same_second():
     (asset, fused), = fuse([[("r", one)], [("r", two)]], limit=5)
     assert (fused.start, fused.end) == (3.0, 5.0)  # the first path's moment leads
     assert [m["start"] for m in fused.moments] == [3.0, 40.0]  # 3.2 is the same moment as 3.0
+
+
+def test_the_file_named_by_the_most_votes_is_cited_first():
+    # two files of one asset: the caption of file 7 matched the full text (rank 1) and the text
+    # vector (rank 1); file 9's keywords matched the full text only, further down
+    vector = [("a", Candidate(why=["vector:text"], files=[7]))]
+    text = [("b", Candidate(why=["text:caption"])), ("a", Candidate(why=["text:keywords"], files=[9, 7]))]
+    (_, a), = [r for r in fuse([vector, text], limit=5) if r[0] == "a"]
+    assert a.files == [7, 9]
+    (_, b), = [r for r in fuse([vector, text], limit=5) if r[0] == "b"]
+    assert b.files == []  # a path that found the asset, not a file's words (e.g. its pixels)

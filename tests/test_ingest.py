@@ -16,7 +16,7 @@ from conftest import make_image, set_caption
 
 def test_ingest_adds_every_image_and_records_provenance(fake_lib, media_dir, fake_models):
     report = fake_lib.ingest([media_dir], workers=0)
-    assert report.to_dict() == {"added": 6, "updated": 0, "unchanged": 0, "renamed": 0, "quarantined": [], "missing": 0}
+    assert report.to_dict() == {"added": 6, "updated": 0, "unchanged": 0, "renamed": 0, "quarantined": [], "skipped": [], "missing": 0}
     assert fake_lib.catalog.assets.count() == 6
     rec = fake_lib.show(str(media_dir / "red.jpg"))
     assert rec["kind"] == "image" and rec["format"] == "jpeg" and rec["id_basis"] == "essence"
@@ -38,7 +38,7 @@ def test_reindex_of_unchanged_folder_is_a_no_op(fake_lib, media_dir, fake_models
     text, image = fake_models
     before = (text.calls, image.calls, fake_lib.catalog.vectors.counts())
     report = fake_lib.ingest([media_dir], workers=0)
-    assert report.to_dict() == {"added": 0, "updated": 0, "unchanged": 6, "renamed": 0, "quarantined": [], "missing": 0}
+    assert report.to_dict() == {"added": 0, "updated": 0, "unchanged": 6, "renamed": 0, "quarantined": [], "skipped": [], "missing": 0}
     assert (text.calls, image.calls, fake_lib.catalog.vectors.counts()) == before
 
 
@@ -53,11 +53,12 @@ def test_rename_keeps_id_and_records_the_old_path(fake_lib, media_dir, fake_mode
     assert report.renamed == 1 and report.added == 0 and report.unchanged == 5
     assert fake_lib.resolve(str(new)) == old_id
     rec = fake_lib.show(old_id)
-    assert rec["paths"][0] == str(new.resolve())
-    assert str((media_dir / "green.jpg").resolve()) in rec["paths"]
-    assert rec["current_paths"] == [str(new.resolve())]
-    assert any(e["event"] == "renamed" for e in rec["provenance"])
+    assert rec["paths"] == rec["current_paths"] == [str(new.resolve())]  # the file's record followed it
+    (renamed,) = [e for e in rec["provenance"] if e["event"] == "renamed"]
+    assert renamed["from"] == str((media_dir / "green.jpg").resolve()) and renamed["to"] == str(new.resolve())
+    assert renamed["file_id"] == rec["file_id"] == fake_lib.show(str(new))["file_id"]
     assert fake_models[1].calls == calls  # a rename re-embeds nothing
+    assert fake_lib.search("field", limit=1)[0].path == str(new.resolve())  # its full text names the new file
 
 
 def test_metadata_edit_keeps_id_updates_record_and_text(fake_lib, media_dir, fake_models):

@@ -30,7 +30,7 @@ def _consistency(lib: Library) -> None:
     image_assets = set(cat.assets.ids(["image"]))
     with_vectors = {c.split(":")[0] for c in cat.vectors.chunk_ids(lib.spaces.image_space.id) if c.endswith(":image")}
     assert image_assets == with_vectors
-    assert lib.store.all_shas() == cat.files.version_shas()
+    assert lib.store.all_shas() == cat.versions.shas()
     assert all(cat.files.of_asset(a) for a in cat.assets.ids())
     assert cat.check() == "ok"
 

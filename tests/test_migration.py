@@ -383,8 +383,10 @@ def test_a_tag_edit_refreshes_text_spaces_only(lib, tmp_path):
     lib.ingest([path], workers=0)
     assert model.images_seen == seen  # nothing re-decoded for the image shadow
     assert asset not in {a.asset_id for a in lib.catalog.fills.pending(image_shadow, ["image"])}
-    doc = lib.catalog.vectors.source(f"{asset}:text", text_shadow)
+    from mediaground.index.base import text_chunk_id
     from mediaground.ingest.embed import text_sha
     from mediaground.metadata.document import embedded_text
+
+    doc = lib.catalog.vectors.source(text_chunk_id(asset, lib.show(str(path))["file_sha256"]), text_shadow)
 
     assert doc == text_sha(embedded_text(lib.show(asset)["metadata"]))  # the new words

@@ -267,7 +267,7 @@ def test_ingest_maps_keywords_to_preferred_labels_without_touching_files(brand_l
     assert any(e["path"] == str(logo) for e in sunset["examples"])
 
     # the full-text path and the search filter see the preferred label
-    assert lib.catalog.fulltext.fields(logo_id)["keywords"] == "Brand logo, sunset"
+    assert lib.catalog.fulltext.fields(lib.show(str(logo))["file_id"])["keywords"] == "Brand logo, sunset"
     assert [r.asset_id for r in lib.search(keyword="Brand logo")] == [logo_id]
     assert logo_id in [r.asset_id for r in lib.search("Brand logo")]
 
@@ -320,7 +320,7 @@ def test_cli_import_renormalizes_show_export_unknown(fake_lib, tmp_path):
     assert out["concepts"] == 5 and out["changed"] == 1 and out["unknown_terms"] == 1
     assert (lib.root / "taxonomy.yaml").is_file()
     assert lib.show(logo_id)["metadata"]["keywords"] == ["Brand logo", "sunset"]  # the catalog follows
-    assert lib.catalog.fulltext.fields(logo_id)["keywords"] == "Brand logo, sunset"
+    assert lib.catalog.fulltext.fields(lib.show(str(logo))["file_id"])["keywords"] == "Brand logo, sunset"
     assert sha256(logo) == before
 
     r = _run("taxonomy", "unknown", "--library", lib.root, "--json")

@@ -11,19 +11,20 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from mediaground.audit import Report, audit_alt_text, audit_geo, audit_labels, audit_pii
-from mediaground.catalog import Catalog, catalog_exists, open_catalog
+from mediaground.catalog import Catalog, FileRecord, catalog_exists, open_catalog
 from mediaground.describe import describe
+from mediaground.editing import edit_file
 from mediaground.errors import AssetNotFoundError, LibraryNotFoundError, MediagroundError
 from mediaground.index.lance import LanceIndex
 from mediaground.ingest.renormalize import renormalize
 from mediaground.ingest.run import IngestReport, Ingestor
 from mediaground.lock import write_lock
-from mediaground.lookup import resolve_asset
+from mediaground.lookup import resolve, resolve_asset
 from mediaground.maintenance import reconcile
-from mediaground.metadata.write import parse_edits, plan, write_metadata
+from mediaground.metadata.write import parse_edits
 from mediaground.models.registry import canonical_spec
 from mediaground.progress import ProgressFn
 from mediaground.search.engine import search
@@ -106,29 +107,58 @@ class Library:
             return report
 
     def edit_metadata(self, ref: str, pairs: dict[str, str] | None = None, *, edits: dict[str, Any] | None = None,
-                      dry_run: bool = False, force: bool = False) -> dict[str, Any]:
-        """Write tags to an asset's current file (atomic, verified), then re-ingest it: the asset ID
-        stays, the new file becomes a new version, the stored original is never touched.
+                      dry_run: bool = False, force: bool = False, all_files: bool = False) -> dict[str, Any]:
+        """Write tags to a file (atomic, verified), then re-ingest it when the library knows it: the
+        asset ID stays, the new bytes become a new version, the stored original is never touched.
+
+        `ref` a path: exactly that file (one the library does not know is written too, and left
+        out of the library). `ref` an asset ID: its current file; an asset carried by several files
+        is refused with their paths, unless `all_files` writes them all.
         `pairs` are strings as typed (`{"gps": "36.77,-6.35"}`); `edits` are already parsed;
         `force` rewrites fields whose merged value is already right (see write_metadata)."""
         edits = edits if edits is not None else parse_edits(pairs or {})
+        asset_id, targets = self._edit_targets(ref, all_files)
+        results = []
+        for path, record in targets:
+            fmt, kind = self._format_of(record)
+            if dry_run:
+                result = edit_file(path, edits, dry_run=True, fmt=fmt, kind=kind)
+            else:
+                with self.writing():
+                    result = edit_file(path, edits, force=force, fmt=fmt, kind=kind)
+                if result["changes"] and record is not None:
+                    self.ingest([path], workers=0)
+                    if self.resolve(path) != record.asset_id:  # write_metadata checks the essence
+                        raise MediagroundError(f"writing tags changed the asset ID of {path}")
+            results.append({**result, "file_id": record.file_id if record else None})
+        if len(results) == 1:
+            return {"asset_id": asset_id, **results[0]}
+        return {"asset_id": asset_id, "path": None, "dry_run": dry_run, "files": results,
+                "changes": [{**c, "path": r["path"]} for r in results for c in r["changes"]]}
+
+    def _edit_targets(self, ref: str, all_files: bool) -> tuple[str | None, list[tuple[str, FileRecord | None]]]:
+        path = Path(ref).expanduser()
+        if path.is_file():
+            resolved = str(path.resolve())
+            record = self.catalog.files.path(resolved)
+            record = record if record is not None and record.current else None
+            return (record.asset_id if record else None), [(resolved, record)]
         asset_id = self.resolve(ref)
-        asset = self.catalog.assets.get(asset_id)
-        current = [p for p in self.catalog.files.current_paths(asset_id) if os.path.exists(p)]
-        if not current:
+        files = [f for f in self.catalog.files.of_asset(asset_id) if f.current and os.path.exists(f.path)]
+        if not files:
             raise AssetNotFoundError(f"asset {asset_id} has no file on disk to write to (its originals stay in the store)")
-        path = current[0]
-        if dry_run:
-            changes = plan(path, asset.format, asset.kind, edits)
-        else:
-            with self.writing():
-                changes = write_metadata(path, asset.format, asset.kind, edits, force=force)
-            if changes:
-                self.ingest([path], workers=0)
-                if self.resolve(path) != asset_id:  # write_metadata checks the essence; belt and braces
-                    raise MediagroundError(f"writing tags changed the asset ID of {path}")
-        return {"asset_id": asset_id, "path": path, "dry_run": dry_run,
-                "changes": [c.to_dict() for c in changes]}
+        if len(files) > 1 and not all_files:
+            raise MediagroundError(
+                f"asset {asset_id} is carried by {len(files)} files, each with its own tags: "
+                + ", ".join(f.path for f in files)
+                + "; name the file to write, or write them all with --all-files")
+        return asset_id, [(f.path, f) for f in files]
+
+    def _format_of(self, record: FileRecord | None) -> tuple[str | None, str | None]:
+        if record is None:
+            return None, None  # read from the file
+        asset = self.catalog.assets.get(record.asset_id)
+        return asset.format, asset.kind
 
     def apply_vocabulary(self, vocab: Vocabulary) -> dict[str, int]:
         """Install `vocab` as the library's taxonomy.yaml (see `taxonomy_path`) and apply it to every
@@ -158,8 +188,16 @@ class Library:
         """An asset ID (or unique prefix of one) or a file path → asset ID."""
         return resolve_asset(self.catalog, ref)
 
+    def describe_files(self) -> Iterator[dict[str, Any]]:
+        """`show` of every file that stands for its asset (current ones; the last seen of an asset
+        whose files are gone), in asset order: what `export jsonld` publishes."""
+        for file in self.catalog.files.iter():
+            yield describe(self.catalog, file.asset_id, file)
+
     def show(self, ref: str) -> dict[str, Any]:
-        return describe(self.catalog, self.resolve(ref))
+        """An asset ID: the asset and all its files. A path: that file (and the asset it carries)."""
+        found = resolve(self.catalog, ref)
+        return describe(self.catalog, found.asset_id, found.file)
 
     AUDITS = ("alt-text", "geo", "labels", "pii")
 

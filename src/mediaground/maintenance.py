@@ -22,7 +22,7 @@ def reconcile(catalog: Catalog, index: VectorIndex, store: ContentStore) -> dict
         orphans = sorted(index.chunk_ids(row.space_id) - catalog.vectors.chunk_ids(row.space_id))
         index.delete(row.space_id, orphans)
         removed_vectors += len(orphans)
-    orphan_objects = store.all_shas() - catalog.files.version_shas()
+    orphan_objects = store.all_shas() - catalog.versions.shas()
     for sha in orphan_objects:
         store.remove(sha)
     swept = store.sweep_incoming()

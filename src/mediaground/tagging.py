@@ -184,14 +184,14 @@ def auto_tag(catalog: Catalog, index: VectorIndex, spaces: ActiveSpaces, vocab: 
 
     assets = catalog.assets.get_many(sorted({a for a, _ in passed}))
     paths = catalog.files.display_paths(list(assets))
+    files = catalog.files.searchable(list(assets))
     per_asset: dict[str, list[Assignment]] = {}
     for (asset_id, cid), views in passed.items():
         row = assets.get(asset_id)
         if row is None or (kinds and row.kind not in kinds):
             continue
-        md = row.metadata
-        words = [k for k in (md.get("keywords") or []) + (md.get("keywords_raw") or []) if isinstance(k, str)]
-        present = any((c := vocab.lookup(k)) is not None and c.id == cid for k in words)
+        # present: every file of the asset already names the concept (else --write adds it where missing)
+        present = bool(files.get(asset_id)) and all(_names(vocab, f.metadata, cid) for f in files[asset_id])
         views = sorted(views, reverse=True)
         score = views[0][0] if views else max(scores.get(asset_id, {}).get(cid, {"": 0.0}).values())
         why = [w for _, w in views] + by_label.get((asset_id, cid), [])
@@ -204,9 +204,16 @@ def auto_tag(catalog: Catalog, index: VectorIndex, spaces: ActiveSpaces, vocab: 
     return TagResult(limits, out, scores)
 
 
+def _names(vocab: Vocabulary, md: dict[str, Any], concept_id: str) -> bool:
+    """Whether a file's keywords (as read or as normalized) name the concept."""
+    words = [k for k in (md.get("keywords") or []) + (md.get("keywords_raw") or []) if isinstance(k, str)]
+    return any((c := vocab.lookup(k)) is not None and c.id == concept_id for k in words)
+
+
 def write_tags(lib: "Library", result: TagResult, dry_run: bool = False) -> TagResult:
-    """Add each asset's newly assigned labels to its file's keywords (existing keywords kept).
-    One asset failing (format cannot hold keywords, read-only file, ...) is reported; the rest go on."""
+    """Add each asset's newly assigned labels to the keywords of each of its current files (their
+    other keywords kept). One file failing (format cannot hold keywords, read-only file, ...) is
+    reported; the rest go on."""
     new: dict[str, list[str]] = {}
     for a in result.assignments:
         if not a.present and a.label not in new.setdefault(a.asset_id, []):
@@ -214,17 +221,20 @@ def write_tags(lib: "Library", result: TagResult, dry_run: bool = False) -> TagR
     for asset_id, labels in new.items():
         if not labels:
             continue
-        path = lib.catalog.files.display_path(asset_id)
-        try:
-            row = lib.catalog.assets.get(asset_id)
-            current = [p for p in lib.catalog.files.current_paths(asset_id) if os.path.exists(p)]
-            existing = read_metadata(current[0], row.format, row.kind).keywords if current else []
-            have = {k.casefold() for k in existing}
-            keywords = list(existing) + [lab for lab in labels if lab.casefold() not in have]
-            outcome = lib.edit_metadata(asset_id, edits={"keywords": keywords}, dry_run=dry_run)
-            result.written.append({"asset_id": asset_id, "path": outcome["path"], "added": labels,
-                                   "dry_run": dry_run, "changes": outcome["changes"]})
-        except MediagroundError as exc:
-            result.failed.append({"asset_id": asset_id, "path": path, "added": labels, "error": str(exc)})
+        asset = lib.catalog.assets.get(asset_id)
+        files = [f.path for f in lib.catalog.files.of_asset(asset_id) if f.current and os.path.exists(f.path)]
+        if not files:
+            result.failed.append({"asset_id": asset_id, "path": lib.catalog.files.display_path(asset_id),
+                                  "added": labels, "error": f"asset {asset_id} has no file on disk to write to"})
+        for path in files:
+            try:
+                existing = read_metadata(path, asset.format, asset.kind).keywords
+                have = {k.casefold() for k in existing}
+                keywords = list(existing) + [lab for lab in labels if lab.casefold() not in have]
+                outcome = lib.edit_metadata(path, edits={"keywords": keywords}, dry_run=dry_run)
+                result.written.append({"asset_id": asset_id, "path": outcome["path"], "added": labels,
+                                       "dry_run": dry_run, "changes": outcome["changes"]})
+            except MediagroundError as exc:
+                result.failed.append({"asset_id": asset_id, "path": path, "added": labels, "error": str(exc)})
     return result
 

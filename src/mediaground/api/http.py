@@ -29,6 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from mediaground.api.thumbs import NoThumbnail, ensure_thumbnail, thumbnail_path
+from mediaground.catalog import FileRecord
+from mediaground.describe import describe
 from mediaground.errors import (AssetNotFoundError, BadMediaError, LibraryNotFoundError, MediagroundError,
                                 ModelError)
 from mediaground.geo.points import parse_bbox, parse_point
@@ -63,14 +65,28 @@ def _error(status: int, type_: str, message: str, headers: dict[str, str] | None
     return JSONResponse({"error": {"type": type_, "message": message}}, status_code=status, headers=headers)
 
 
-def _links(asset_id: str) -> dict[str, str]:
-    return {"asset": f"/api/assets/{asset_id}", "media": f"/media/{asset_id}",
-            "thumbnail": f"/thumbs/{asset_id}", "page": f"/asset/{asset_id}"}
+def _links(asset_id: str, file_id: int | None = None) -> dict[str, str]:
+    """Where to read an asset — through one of its files (`?file=`) when a result cites one."""
+    q = f"?file={file_id}" if file_id is not None else ""
+    return {"asset": f"/api/assets/{asset_id}{q}", "media": f"/media/{asset_id}{q}",
+            "thumbnail": f"/thumbs/{asset_id}", "page": f"/asset/{asset_id}{q}"}
 
 
 def _with_links(results) -> dict[str, Any]:
-    """`mediaground search --json`'s object, each result with one extra key: "links"."""
-    return {"results": [{**r.to_dict(), "links": _links(r.asset_id)} for r in results]}
+    """`mediaground search --json`'s object, each result with one extra key: "links" (naming the
+    cited file when the asset is carried by several)."""
+    return {"results": [{**r.to_dict(), "links": _links(r.asset_id, r.file_id if r.files else None)}
+                        for r in results]}
+
+
+def _file(lib: Library, asset_id: str, file_id: int | None) -> FileRecord | None:
+    """The asset's file `file_id` (None: none asked for); a file of another asset is not found."""
+    if file_id is None:
+        return None
+    record = lib.catalog.files.get(file_id)
+    if record is None or record.asset_id != asset_id:
+        raise AssetNotFoundError(f"asset {asset_id} has no file {file_id}")
+    return record
 
 
 def _resolve(lib: Library, ref: str) -> str:
@@ -87,20 +103,20 @@ def _resolve(lib: Library, ref: str) -> str:
     raise AssetNotFoundError(f"no asset with ID {ref!r}")
 
 
-def _media_file(lib: Library, asset_id: str) -> tuple[Path, str]:
-    """The file to serve for an asset: a current path the catalog knows, if it is still there with
-    the catalogued size, else the stored original of the current version. Plus its MIME type."""
+def _media_file(lib: Library, asset_id: str, file: FileRecord | None = None) -> tuple[Path, str]:
+    """The file to serve for an asset (or for one of its files): its path the catalog knows, if it is
+    still there with the catalogued size, else the stored original of its version. Plus its MIME type."""
     asset = lib.catalog.assets.get(asset_id)
-    sha = asset.current_sha256
-    version = lib.catalog.files.version(sha) if sha else None
+    sha = file.file_sha256 if file is not None else asset.current_sha256
     mime = asset.mime or "application/octet-stream"
-    for p in lib.catalog.files.current_paths(asset_id):
+    candidates = [file] if file is not None else [f for f in lib.catalog.files.of_asset(asset_id) if f.current]
+    for f in candidates:
         try:
-            st = os.stat(p)
+            st = os.stat(f.path)
         except OSError:
             continue
-        if os.path.isfile(p) and (version is None or st.st_size == version.size):
-            return Path(p), mime
+        if f.current and os.path.isfile(f.path) and st.st_size == f.size:
+            return Path(f.path), mime
     if sha:
         stored = lib.store.path(sha)
         if stored.is_file():
@@ -304,11 +320,14 @@ def create_app(library_path: str | os.PathLike, *, read_token: str | None = None
         return _upload_search("audio", file, limit)
 
     @app.get("/api/assets/{asset_id}", dependencies=read, tags=["assets"])
-    def asset(asset_id: str) -> dict[str, Any]:
-        """The asset's catalog record (as `mediaground show --json`) and its schema.org JSON-LD."""
+    def asset(asset_id: str, file: int | None = Query(None, description="one of the asset's files")) -> dict[str, Any]:
+        """The asset's catalog record (as `mediaground show --json`; with `file`, as `show PATH` of
+        that file) and its schema.org JSON-LD."""
         lib = get_lib()
-        record = lib.show(_resolve(lib, asset_id))
-        return {"asset": record, "jsonld": to_jsonld(record), "links": _links(record["asset_id"])}
+        aid = _resolve(lib, asset_id)
+        record = describe(lib.catalog, aid, _file(lib, aid, file))
+        several = len(record["current_paths"]) > 1
+        return {"asset": record, "jsonld": to_jsonld(record), "links": _links(aid, record["file_id"] if several else None)}
 
     @app.get("/api/assets/{asset_id}/similar", dependencies=read, tags=["assets"])
     def similar(asset_id: str, limit: int = Query(10, ge=1, le=_MAX_LIMIT)) -> dict[str, Any]:
@@ -316,10 +335,11 @@ def create_app(library_path: str | os.PathLike, *, read_token: str | None = None
         return _with_links(lib.search(asset=_resolve(lib, asset_id), limit=limit))
 
     @app.get("/media/{asset_id}", dependencies=read, tags=["files"], response_class=FileResponse)
-    def media(asset_id: str):
-        """The asset's file (HTTP Range supported)."""
+    def media(asset_id: str, file: int | None = Query(None, description="one of the asset's files")):
+        """The asset's file, or its file `file` (HTTP Range supported)."""
         lib = get_lib()
-        path, mime = _media_file(lib, _resolve(lib, asset_id))
+        aid = _resolve(lib, asset_id)
+        path, mime = _media_file(lib, aid, _file(lib, aid, file))
         return FileResponse(path, media_type=mime, headers={"X-Content-Type-Options": "nosniff"})
 
     @app.get("/thumbs/{asset_id}", dependencies=read, tags=["files"], response_class=FileResponse)

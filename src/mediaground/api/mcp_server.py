@@ -173,9 +173,9 @@ class _Backend:
         return asset
 
     def asset_record(self, ref: str) -> dict[str, Any]:
-        rec = self.lib.show(ref)
+        rec = self.lib.show(ref)  # a path: that file; an asset ID: its display file (and all files listed)
         md = rec["metadata"]
-        path = (rec["current_paths"] or rec["paths"] or [None])[0]
+        path = rec["path"]
         g = grounding(rec["asset_id"], rec["kind"], md, path)
         vectors = rec.pop("vectors")
         events = rec.pop("provenance")
@@ -188,7 +188,8 @@ class _Backend:
             "models": sorted({f"{v['model_id']} ({v['part']})" for v in vectors}),
             "events": [{"event": e.get("event"), "at": e.get("at")} for e in events],
         }
-        return {"asset_id": rec["asset_id"], "kind": rec["kind"], "citation": citation(rec["asset_id"], g),
+        return {"asset_id": rec["asset_id"], "file_id": rec["file_id"], "kind": rec["kind"],
+                "citation": citation(rec["asset_id"], g),
                 **g, "record": rec, "jsonld": to_jsonld(rec), "provenance": provenance}
 
 
@@ -232,14 +233,14 @@ def build_server(library_path: str | os.PathLike, *, log_level: str = "WARNING")
                 hits = backend.lib.search(query.strip() or None, kind=kind, creator=creator, near=point,
                                           radius_km=radius_km, limit=limit)
                 results = []
-                assets = backend.lib.catalog.assets.get_many([h.asset_id for h in hits])
                 for h in hits:
-                    md = assets[h.asset_id].metadata
+                    md = h.metadata  # the file the result cites
                     g = grounding(h.asset_id, h.kind, md, h.path)
                     timed = h.kind in ("audio", "video")
                     results.append({
-                        "asset_id": h.asset_id, "kind": h.kind, "score": round(h.score, 6), "why": h.why,
-                        "caption": h.caption or md.get("caption"), "labels": h.labels, "path": h.path, **g,
+                        "asset_id": h.asset_id, "file_id": h.file_id, "kind": h.kind, "score": round(h.score, 6), "why": h.why,
+                        "caption": h.caption or md.get("caption"), "labels": h.labels, "path": h.path,
+                        "other_files": [f["path"] for f in h.files], **g,
                         "timestamps": ({"start": h.start, "end": h.end, "moments": h.moments} if timed else None),
                         "citation": citation(h.asset_id, g, h.start if timed else None, h.end if timed else None),
                     })
@@ -278,7 +279,7 @@ def build_server(library_path: str | os.PathLike, *, log_level: str = "WARNING")
                 if asset.kind != "image":
                     raise ToolError(f"asset {aid} is {asset.kind}, not an image: only images have thumbnails")
                 source = _source_file(backend.lib, asset)
-                g = grounding(aid, "image", asset.metadata, source)
+                g = grounding(aid, "image", backend.lib.show(asset_id)["metadata"], source)
             decoded = decode_image(source, shorter_side=size)
         except MediagroundError as exc:
             raise _fail(exc) from None
@@ -304,7 +305,7 @@ def build_server(library_path: str | os.PathLike, *, log_level: str = "WARNING")
                 if asset.kind not in ("audio", "video"):
                     raise ToolError(f"asset {aid} is {asset.kind}: only audio and video have transcripts")
                 segments = backend.lib.catalog.audio.segments(aid)
-                g = grounding(aid, asset.kind, asset.metadata)
+                g = grounding(aid, asset.kind, backend.lib.show(asset_id)["metadata"])
         except MediagroundError as exc:
             raise _fail(exc) from None
         keep = [{"start": s.start, "end": s.end, "text": s.text, "confidence": s.confidence}

@@ -86,13 +86,12 @@ def audit_alt_text(catalog: Catalog, index: VectorIndex, spaces: ActiveSpaces,
     rank low (severity grows with the gap below the threshold).
     """
     findings: list[Finding] = []
-    by_text: dict[str, list[tuple[str, str | None]]] = {}
-    to_compare: list[tuple[str, str | None, str]] = []
+    by_text: dict[str, list[tuple[str, str | None, int]]] = {}
+    to_compare: list[tuple[str, str | None, str, int]] = []
     with_alt = images = 0
-    for asset in catalog.assets.iter(["image"]):
+    for file in catalog.files.iter(["image"]):  # each file says its own alt text
         images += 1
-        asset_id, md = asset.asset_id, asset.metadata
-        path = catalog.files.display_path(asset_id)
+        asset_id, md, path, fid = file.asset_id, file.metadata, file.path, file.file_id
         alt = md.get("alt_text")
         alt = alt if isinstance(alt, str) else None
         if not alt or not alt.strip():
@@ -101,39 +100,39 @@ def audit_alt_text(catalog: Catalog, index: VectorIndex, spaces: ActiveSpaces,
                 detail += " (an extended description exists, but no short alt text)"
             elif md.get("caption"):
                 detail += " (a caption exists; it may be a starting point)"
-            findings.append(Finding(asset_id, path, "missing-alt-text", detail, 1.0))
+            findings.append(Finding(asset_id, path, "missing-alt-text", detail, 1.0, file_id=fid))
             continue
         with_alt += 1
-        reason = placeholder_reason(alt, [f.path for f in catalog.files.of_asset(asset_id)])
+        reason = placeholder_reason(alt, [path])
         if reason:
             findings.append(Finding(asset_id, path, "placeholder-alt-text",
-                                    f"alt text {_quote(alt)} is {reason}, not a description", 0.9))
+                                    f"alt text {_quote(alt)} is {reason}, not a description", 0.9, file_id=fid))
         if len(alt) > max_length:
             over = len(alt) - max_length
             findings.append(Finding(asset_id, path, "alt-text-too-long",
                                     f"alt text is {len(alt)} characters; IPTC's limit is {max_length} "
                                     f"(move the rest to the extended description)",
-                                    0.3 + 0.15 * min(1.0, over / max_length)))
-        by_text.setdefault(normalize(alt), []).append((asset_id, path))
+                                    0.3 + 0.15 * min(1.0, over / max_length), file_id=fid))
+        by_text.setdefault(normalize(alt), []).append((asset_id, path, fid))
         if not reason:
-            to_compare.append((asset_id, path, alt))
+            to_compare.append((asset_id, path, alt, fid))
 
     duplicates = 0
-    for text, assets in by_text.items():
-        if len(assets) < 2:
+    for text, files in by_text.items():
+        n = len({asset_id for asset_id, _, _ in files})  # copies of one image may share their alt text
+        if n < 2:
             continue
         duplicates += 1
-        n = len(assets)
-        for asset_id, path in assets:
+        for asset_id, path, fid in files:
             findings.append(Finding(asset_id, path, "duplicate-alt-text",
                                     f"the same alt text {_quote(text)} is on {n} different images",
-                                    0.5 + 0.2 * min(1.0, (n - 2) / 8), extra={"count": n}))
+                                    0.5 + 0.2 * min(1.0, (n - 2) / 8), extra={"count": n}, file_id=fid))
 
     compared = 0
     if check_similarity and to_compare:
         space_id = spaces.text_space.id
-        vecs = spaces.text_model.embed_texts([alt for _, _, alt in to_compare])
-        for (asset_id, path, alt), vec in zip(to_compare, vecs):
+        vecs = spaces.text_model.embed_texts([alt for _, _, alt, _ in to_compare])
+        for (asset_id, path, alt, fid), vec in zip(to_compare, vecs):
             bridge = index.get(space_id, f"{asset_id}:labels")
             if bridge is None:
                 continue
@@ -146,7 +145,7 @@ def audit_alt_text(catalog: Catalog, index: VectorIndex, spaces: ActiveSpaces,
                     asset_id, path, "alt-text-mismatch",
                     f"alt text {_quote(alt)} disagrees with the image content (similarity {sim:.2f} < "
                     f"{mismatch_threshold:.2f}; recognised: {labels or 'n/a'})",
-                    0.6 + 0.25 * max(0.0, min(1.0, gap)), extra={"similarity": round(sim, 4)}))
+                    0.6 + 0.25 * max(0.0, min(1.0, gap)), extra={"similarity": round(sim, 4)}, file_id=fid))
 
     kinds = count_by_kind(findings)
     summary = {"images": images, "with_alt_text": with_alt,

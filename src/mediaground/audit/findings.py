@@ -31,10 +31,11 @@ class Finding:
     detail: str
     severity: float  # 0..1, higher is worse
     extra: dict[str, Any] = field(default_factory=dict)  # machine-readable extras (e.g. a suggestion)
+    file_id: int | None = None  # the file whose tags this is about (None: about the asset's pixels/sound)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"asset_id": self.asset_id, "path": self.path, "kind": self.kind, "detail": self.detail,
-               "severity": round(float(self.severity), 4)}
+        out = {"asset_id": self.asset_id, "file_id": self.file_id, "path": self.path, "kind": self.kind,
+               "detail": self.detail, "severity": round(float(self.severity), 4)}
         out.update(self.extra)
         return out
 
@@ -198,7 +199,7 @@ def library_thumbnails(catalog: Catalog, store: ContentStore, size: int = 160) -
         if asset is None or asset.kind != "image":
             return None
         sources = [p for p in catalog.files.current_paths(asset_id) if os.path.exists(p)]
-        sources += [str(store.path(v.file_sha256)) for v in catalog.files.versions_of(asset_id)]
+        sources += [str(store.path(v.file_sha256)) for v in catalog.versions.of_asset(asset_id)]
         for src in sources:
             try:
                 with Image.open(src) as im:

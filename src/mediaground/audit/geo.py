@@ -9,6 +9,7 @@ gps=LAT,LON`); nothing is written here.
 from __future__ import annotations
 
 import os
+import shlex
 from typing import Any
 
 from mediaground.audit.findings import Finding, Report, count_by_kind
@@ -89,14 +90,13 @@ def audit_geo(catalog: Catalog, kinds: tuple[str, ...] | None = DEFAULT_KINDS, s
     findings: list[Finding] = []
     folders: dict[str, dict[str, Any]] = {}
     trusted_total = suggested = assets = 0
-    for asset in catalog.assets.iter(kinds):
+    for file in catalog.files.iter(kinds):  # each file says its own place
         assets += 1
-        asset_id, md = asset.asset_id, asset.metadata
-        path = catalog.files.display_path(asset_id)
+        asset_id, md, path = file.asset_id, file.metadata, file.path
         folder = os.path.dirname(path) if path else "(no file)"
         stats = folders.setdefault(folder, {"assets": 0, "with_gps": 0})
         stats["assets"] += 1
-        trusted = asset.lat is not None and asset.lon is not None and valid_point(asset.lat, asset.lon) is None
+        trusted = file.lat is not None and file.lon is not None and valid_point(file.lat, file.lon) is None
         if trusted:
             trusted_total += 1
             stats["with_gps"] += 1
@@ -111,16 +111,19 @@ def audit_geo(catalog: Catalog, kinds: tuple[str, ...] | None = DEFAULT_KINDS, s
                                    "place_kind": place.kind, "from_field": field, "matched": words}
             tip = (f"suggested location: {place.text()} at {place.lat:.5f},{place.lon:.5f} "
                    f"(a {place.kind}, from {words!r} in the {field}); check it, then "
-                   f"`mediaground meta set {asset_id} --set gps={place.lat:.5f},{place.lon:.5f}`")
+                   f"`mediaground meta set {shlex.quote(path) if path else asset_id} "
+                   f"--set gps={place.lat:.5f},{place.lon:.5f}`")
         if problem is not None:
             severity = {"gps-out-of-range": 0.8, "gps-unparsable": 0.75}.get(problem, 0.7)
             findings.append(Finding(asset_id, path, problem, detail + (f"; {tip}" if hint else ""),
-                                    severity, extra=extra))
+                                    severity, extra=extra, file_id=file.file_id))
         elif hint is not None:
-            findings.append(Finding(asset_id, path, "missing-gps", f"no GPS; {tip}", 0.4, extra=extra))
+            findings.append(Finding(asset_id, path, "missing-gps", f"no GPS; {tip}", 0.4, extra=extra,
+                                    file_id=file.file_id))
         else:
             findings.append(Finding(asset_id, path, "missing-gps",
-                                    "no GPS, and no place name in its tags, caption or keywords", 0.2))
+                                    "no GPS, and no place name in its tags, caption or keywords", 0.2,
+                                    file_id=file.file_id))
     for stats in folders.values():
         stats["share"] = round(stats["with_gps"] / stats["assets"], 4) if stats["assets"] else 0.0
     counts = count_by_kind(findings)

@@ -137,17 +137,21 @@ def _filename_concepts(vocab: "Vocabulary", path: str | None) -> list[tuple[str,
 
 def audit_labels(catalog: Catalog, library_root: Path, vocab: Vocabulary | None = None,
                  check_jsonld: bool = True) -> Report:
-    """Audit every asset's labels (see the module docstring). `vocab` defaults to the library's."""
+    """Audit every file's labels (see the module docstring); each file is read as it is now.
+    `vocab` defaults to the library's."""
     if vocab is None:
         vocab = load_library_vocabulary(library_root)
     findings: list[Finding] = []
-    checked = unreadable = assets = 0
-    for asset in catalog.assets.iter():
-        assets += 1
-        asset_id, kind, fmt = asset.asset_id, asset.kind, asset.format
-        current = [p for p in catalog.files.current_paths(asset_id) if os.path.exists(p)]
-        path = current[0] if current else catalog.files.display_path(asset_id)
-        if not current:
+    checked = unreadable = files = 0
+    formats: dict[str, tuple[str, str]] = {}
+    for file in catalog.files.iter():
+        files += 1
+        asset_id, path = file.asset_id, file.path
+        if asset_id not in formats:
+            asset = catalog.assets.get(asset_id)
+            formats[asset_id] = (asset.kind, asset.format)
+        kind, fmt = formats[asset_id]
+        if not file.current or not os.path.exists(path):
             unreadable += 1
             continue
         checked += 1
@@ -155,7 +159,7 @@ def audit_labels(catalog: Catalog, library_root: Path, vocab: Vocabulary | None 
         tags = read_keyword_tags(path, fmt) if kind == "image" else {"iptc": None, "xmp": None, "xp": None}
 
         def add(kind_: str, detail: str, **extra: Any) -> None:
-            findings.append(Finding(asset_id, path, kind_, detail, SEVERITY[kind_], extra=extra))
+            findings.append(Finding(asset_id, path, kind_, detail, SEVERITY[kind_], extra=extra, file_id=file.file_id))
 
         # IPTC vs XMP (vs XPKeywords)
         iptc, xmp, xp = tags["iptc"] or [], tags["xmp"] or [], tags["xp"] or []
@@ -211,7 +215,7 @@ def audit_labels(catalog: Catalog, library_root: Path, vocab: Vocabulary | None 
         # what the library publishes
         if check_jsonld:
             try:
-                published = to_jsonld(describe(catalog, asset_id)).get("keywords") or []
+                published = to_jsonld(describe(catalog, asset_id, file)).get("keywords") or []
             except Exception as exc:  # noqa: BLE001 - a broken record is a finding elsewhere, not a crash here
                 published = None
                 add("jsonld-mismatch", f"the JSON-LD could not be built: {type(exc).__name__}: {exc}")
@@ -224,7 +228,7 @@ def audit_labels(catalog: Catalog, library_root: Path, vocab: Vocabulary | None 
 
     counts = count_by_kind(findings)
     path = taxonomy_path(library_root)
-    summary = {"assets": assets, "checked": checked, "no_file": unreadable,
+    summary = {"assets": files, "checked": checked, "no_file": unreadable,
                "vocabulary": str(path) if vocab is not None else None,
                "concepts": len(vocab) if vocab is not None else 0,
                "assets_with_findings": len({f.asset_id for f in findings}), "findings_by_kind": counts}
@@ -252,71 +256,68 @@ def _canonical(vocab: "Vocabulary | None", terms: list[str]) -> list[str]:
 def fix_labels(lib: "Library", report: Report | None = None, vocab: Vocabulary | None = None,
                dry_run: bool = True) -> list[dict[str, Any]]:
     """Write the canonical labels into the files of the assets `report` found (a fresh audit when
-    None). Dry run by default: returns the plan without writing. One entry per asset:
+    None). Dry run by default: returns the plan without writing. One entry per file:
     {"asset_id", "path", "action" (write | resync | reindex | none), "edits", "changes", "error"?}.
     Files are written and re-ingested through the Library (`edit_metadata`, `ingest`)."""
     if vocab is None:
         vocab = load_library_vocabulary(lib.root)
     if report is None:
         report = audit_labels(lib.catalog, lib.root, vocab)
-    cat = lib.catalog
     results: list[dict[str, Any]] = []
     fixable = {"iptc-xmp-mismatch", "alt-label-used", "jsonld-mismatch"}
-    by_asset: dict[str, set[str]] = {}
+    by_file: dict[tuple[str, str], set[str]] = {}
     for f in report.findings:
-        by_asset.setdefault(f.asset_id, set()).add(f.kind)
-    for asset_id in sorted(by_asset):
-        kinds = by_asset[asset_id]
+        by_file.setdefault((f.asset_id, f.path), set()).add(f.kind)
+    for (asset_id, path), kinds in sorted(by_file.items()):
         if not kinds & fixable:
             continue
-        row = cat.assets.get(asset_id)
-        current = [p for p in cat.files.current_paths(asset_id) if os.path.exists(p)]
-        entry: dict[str, Any] = {"asset_id": asset_id, "path": current[0] if current else cat.files.display_path(asset_id),
-                                 "action": "none", "edits": {}, "changes": [], "kinds": sorted(kinds)}
+        asset = lib.catalog.assets.get(asset_id)
+        entry: dict[str, Any] = {"asset_id": asset_id, "path": path, "action": "none", "edits": {}, "changes": [],
+                                 "kinds": sorted(kinds)}
         results.append(entry)
-        if row is None or not current:
+        if asset is None or not path or not os.path.exists(path):
             entry["error"] = "no file on disk"
             continue
         try:
-            rec = read_metadata(current[0], row.format, row.kind)
+            rec = read_metadata(path, asset.format, asset.kind)
             edits: dict[str, Any] = {}
             if rec.keywords:
                 canonical = _canonical(vocab, rec.keywords)
                 if sorted(canonical) != sorted(rec.keywords) or "iptc-xmp-mismatch" in kinds:
                     edits["keywords"] = canonical
-            if rec.genre and row.kind == "audio" and vocab is not None:
+            if rec.genre and asset.kind == "audio" and vocab is not None:
                 genre = "; ".join(_canonical(vocab, [g.strip() for g in rec.genre.split(";") if g.strip()]))
                 if genre != rec.genre:
                     edits["genre"] = genre
             entry["edits"] = edits
             if edits:
-                out = lib.edit_metadata(asset_id, edits=edits, dry_run=dry_run)
+                out = lib.edit_metadata(path, edits=edits, dry_run=dry_run)
                 entry["changes"] = out["changes"]
                 entry["action"] = "write"
                 if not out["changes"] and "keywords" in edits and "iptc-xmp-mismatch" in kinds:
                     entry["action"] = "resync"
-                    entry["changes"] = [{"field": "keywords", "old": {"iptc": _tag(report, asset_id, "iptc"),
-                                                                      "xmp": _tag(report, asset_id, "xmp")},
+                    entry["changes"] = [{"field": "keywords", "old": {"iptc": _tag(report, path, "iptc"),
+                                                                      "xmp": _tag(report, path, "xmp")},
                                          "new": edits["keywords"]}]
                     if not dry_run:
-                        _resync(lib, asset_id, edits["keywords"])
+                        _resync(lib, path, edits["keywords"])
             if entry["action"] == "none" and "jsonld-mismatch" in kinds:
                 entry["action"] = "reindex"  # the file is right; the catalog's copy is stale
                 if not dry_run:
-                    lib.ingest([current[0]], workers=0)
+                    lib.ingest([path], workers=0)
         except MediagroundError as exc:
             entry["error"] = str(exc)
     return results
 
 
-def _tag(report: Report, asset_id: str, std: str) -> list[str] | None:
+def _tag(report: Report, path: str, std: str) -> list[str] | None:
     for f in report.findings:
-        if f.asset_id == asset_id and f.kind == "iptc-xmp-mismatch" and std in f.extra:
+        if f.path == path and f.kind == "iptc-xmp-mismatch" and std in f.extra:
             return f.extra[std]
     return None
 
 
-def _resync(lib: "Library", asset_id: str, keywords: list[str]) -> None:
+def _resync(lib: "Library", path: str, keywords: list[str]) -> None:
     """The merged keywords are already right but IPTC and XMP disagree: rewrite them anyway
     (forced, verified), so each tag holds exactly `keywords`."""
-    lib.edit_metadata(asset_id, edits={"keywords": list(keywords)}, force=True)
+    lib.edit_metadata(path, edits={"keywords": list(keywords)}, force=True)

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any
+from itertools import groupby
+from typing import Any, Callable
 
 from PIL import Image, ImageChops, ImageStat
 
 from mediaground.audit.findings import Finding, Report, count_by_kind
-from mediaground.catalog import Asset, Catalog
+from mediaground.catalog import Asset, Catalog, FileRecord
 from mediaground.ids import file_sha256
 from mediaground.privacy.detect import find_pii
 from mediaground.privacy.exif import TagItem, read_image_tags, scan_file, scan_image
@@ -131,77 +132,27 @@ def audit_pii(catalog: Catalog, store: ContentStore, ocr: bool = True, faces: bo
             face_state.update(status="unavailable", reason=f"{type(exc).__name__}: {exc}")
             warnings.append(f"faces-unavailable: {exc}")
     scanned = transcripts = segments_seen = assets = 0
-    for asset in catalog.assets.iter():
+    for asset_id, group in groupby(catalog.files.iter(), key=lambda f: f.asset_id):
+        files = list(group)
+        asset = catalog.assets.get(asset_id)
         assets += 1
-        asset_id, kind, fmt, md = asset.asset_id, asset.kind, asset.format, asset.metadata
-        display = catalog.files.display_path(asset_id)
+        kind, fmt = asset.kind, asset.format
+        display, display_file = files[0].path, files[0].file_id
         seen: set[str] = set()
 
         def add(kind_: str, detail: str, severity: float, source: str, field: str | None, key: str | None = None,
-                **more: Any) -> None:
+                path: str | None = None, file_id: int | None = None, **more: Any) -> None:
             if key is not None:
                 if key in seen:
                     return
                 seen.add(key)
             extra = {"source": source, "field": field}
             extra.update(more)
-            findings.append(Finding(asset_id, display, kind_, detail, severity, extra=extra))
+            findings.append(Finding(asset_id, path or display, kind_, detail, severity, extra=extra, file_id=file_id))
 
-        # text in the normalized record
-        sources = md.get("sources") or {}
-        for name, text in _record_texts(md):
-            for m in find_pii(text):
-                add(m.kind, f"{m.describe()} in the {name.replace('_', ' ')}", m.severity, name,
-                    sources.get(name) or name, key=f"{m.kind}:{text[m.start:m.end]}", subtype=m.subtype)
-        # the file's own tags
-        path, sha = _source_path(catalog, store, asset)
-        items: list[TagItem] = []
-        image_tags = None
-        if path is not None:
-            scanned += 1
-            if kind == "image" and fmt != "gif":
-                image_tags = read_image_tags(path, fmt)
-                items = scan_image(image_tags)
-                if image_tags.error:
-                    warnings.append(f"{asset_id}: {image_tags.error}")
-            else:
-                items, warns = scan_file(path, fmt, kind)
-                warnings.extend(f"{asset_id}: {w}" for w in warns)
-        else:
-            warnings.append(f"{asset_id}: no file to read (neither a stored original nor a current file)")
-        has_raw_gps = False
-        for item in items:
-            if not item.report:
-                continue
-            if item.kind == "gps":
-                has_raw_gps = True
-                continue
-            if item.kind == "embedded-thumbnail":
-                if image_tags is not None and path is not None:
-                    for label, thumb, source, field in (
-                            ("the EXIF thumbnail", image_tags.thumbnail, "exif", "Exif.Thumbnail"),
-                            ("Photoshop's thumbnail", image_tags.irb_thumbnail, "photoshop", "Photoshop:Thumbnail")):
-                        why = _thumbnail_differs(thumb, path) if thumb else None
-                        if why:
-                            add("embedded-thumbnail", f"{label} does not match the image: {why}; it may show what "
-                                "an edit or crop removed", SEVERITY_THUMBNAIL, source, field, key="thumbnail")
-                            break
-                continue
-            add(item.kind, item.detail, item.severity, item.source, item.keys[0] if item.keys else None,
-                key=item.value_key or None, fields=item.keys[:12])
-        # GPS on private assets
-        reason = private.get(asset_id)
-        if reason:
-            lat, lon = md.get("gps_lat"), md.get("gps_lon")
-            why = "the private flag" if reason == "flag" else "a 'private' keyword"
-            if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
-                add("gps-on-private", f"GPS position (about {lat:.1f}, {lon:.1f}) on an asset marked private "
-                    f"({why}); exports drop it", SEVERITY_GPS_PRIVATE, (md.get("sources") or {}).get(
-                        "gps_lat", "gps").split(":")[0], (md.get("sources") or {}).get("gps_lat"), private=reason)
-            elif has_raw_gps:
-                add("gps-on-private", f"GPS tags on an asset marked private ({why}); exports drop them",
-                    SEVERITY_GPS_PRIVATE, "exif", "GPS", private=reason)
-        # transcripts
+        for file in files:  # what each file's tags say
+            scanned += _audit_file_tags(catalog, store, asset, file, private.get(asset_id), add, warnings)
+        # the sound: transcripts
         segs = catalog.audio.segments(asset_id)
         if segs:
             transcripts += 1
@@ -211,9 +162,10 @@ def audit_pii(catalog: Catalog, store: ContentStore, ocr: bool = True, faces: bo
                 add(m.kind, f"{m.describe()} said at {_fmt_time(seg.start)}–{_fmt_time(seg.end)}",
                     m.severity, "transcript", seg.chunk_id, key=f"{m.kind}:{seg.chunk_id}:{m.start}",
                     subtype=m.subtype, start=seg.start, end=seg.end)
+        path, sha = _source_path(catalog, store, asset)
         if kind != "image" or path is None or fmt == "gif":
             continue
-        # text inside the image
+        # the pixels: text inside the image
         if ocr_state["status"] == "ok":
             try:
                 text, cached = ocr_mod.ocr_asset(catalog, sha, path)
@@ -225,7 +177,7 @@ def audit_pii(catalog: Catalog, store: ContentStore, ocr: bool = True, faces: bo
             for m in find_pii(text):
                 add(m.kind, f"{m.describe()} in text read from the image (OCR)", m.severity, "ocr",
                     ocr_state["engine"], key=f"{m.kind}:{text[m.start:m.end]}", subtype=m.subtype)
-        # faces
+        # the pixels: faces
         if face_state["status"] == "ok":
             try:
                 boxes = face_mod.detect_faces(path)
@@ -252,3 +204,65 @@ def audit_pii(catalog: Catalog, store: ContentStore, ocr: bool = True, faces: bo
     if warnings:
         summary["warnings"] = {"count": len(warnings), "first": warnings[0]}
     return Report("pii", findings, summary)
+
+
+def _audit_file_tags(catalog: Catalog, store: ContentStore, asset: Asset, file: FileRecord, private: str | None,
+                     add: Callable[..., None], warnings: list[str]) -> int:
+    """One file's tags: text in its record, personal data in its own tags, GPS on a private asset.
+    Returns 1 when a file (current, else its stored version) could be read."""
+    asset_id, kind, fmt, md = asset.asset_id, asset.kind, asset.format, file.metadata
+    here = {"path": file.path, "file_id": file.file_id}
+    sources = md.get("sources") or {}
+    for name, text in _record_texts(md):
+        for m in find_pii(text):
+            add(m.kind, f"{m.describe()} in the {name.replace('_', ' ')}", m.severity, name,
+                sources.get(name) or name, key=f"{file.file_id}:{m.kind}:{text[m.start:m.end]}", subtype=m.subtype,
+                **here)
+    path = file.path if file.current and os.path.exists(file.path) else None
+    if path is None and store.has(file.file_sha256):
+        path = str(store.path(file.file_sha256))
+    items: list[TagItem] = []
+    image_tags = None
+    if path is not None:
+        if kind == "image" and fmt != "gif":
+            image_tags = read_image_tags(path, fmt)
+            items = scan_image(image_tags)
+            if image_tags.error:
+                warnings.append(f"{asset_id}: {image_tags.error}")
+        else:
+            items, warns = scan_file(path, fmt, kind)
+            warnings.extend(f"{asset_id}: {w}" for w in warns)
+    else:
+        warnings.append(f"{asset_id}: no file to read for {file.path} (neither the file nor its stored version)")
+    has_raw_gps = False
+    for item in items:
+        if not item.report:
+            continue
+        if item.kind == "gps":
+            has_raw_gps = True
+            continue
+        if item.kind == "embedded-thumbnail":
+            if image_tags is not None and path is not None:
+                for label, thumb, source, field in (
+                        ("the EXIF thumbnail", image_tags.thumbnail, "exif", "Exif.Thumbnail"),
+                        ("Photoshop's thumbnail", image_tags.irb_thumbnail, "photoshop", "Photoshop:Thumbnail")):
+                    why = _thumbnail_differs(thumb, path) if thumb else None
+                    if why:
+                        add("embedded-thumbnail", f"{label} does not match the image: {why}; it may show what "
+                            "an edit or crop removed", SEVERITY_THUMBNAIL, source, field,
+                            key=f"{file.file_id}:thumbnail", **here)
+                        break
+            continue
+        add(item.kind, item.detail, item.severity, item.source, item.keys[0] if item.keys else None,
+            key=f"{file.file_id}:{item.value_key}" if item.value_key else None, fields=item.keys[:12], **here)
+    if private:
+        lat, lon = md.get("gps_lat"), md.get("gps_lon")
+        why = "the private flag" if private == "flag" else "a 'private' keyword"
+        if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
+            add("gps-on-private", f"GPS position (about {lat:.1f}, {lon:.1f}) on an asset marked private "
+                f"({why}); exports drop it", SEVERITY_GPS_PRIVATE, sources.get("gps_lat", "gps").split(":")[0],
+                sources.get("gps_lat"), private=private, **here)
+        elif has_raw_gps:
+            add("gps-on-private", f"GPS tags on an asset marked private ({why}); exports drop them",
+                SEVERITY_GPS_PRIVATE, "exif", "GPS", private=private, **here)
+    return 1 if path is not None else 0

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from mediaground.catalog.base import FTS_COLUMNS, Catalog
 from mediaground.catalog.records import (
-    PRIMARY_ROLES, Asset, AssetFilter, AudioInfo, FileSeen, FillResult, Quarantined, Segment, SpaceRecord,
+    PRIMARY_ROLES, Asset, AssetFilter, AudioInfo, FileRecord, FillResult, Quarantined, Segment, SpaceRecord,
     UnknownTerm, Version, VectorRecord,
 )
 from mediaground.catalog.sqlite import FILENAME, SqliteCatalog
 
 __all__ = ["Catalog", "open_catalog", "catalog_exists", "FTS_COLUMNS", "PRIMARY_ROLES", "Asset", "AssetFilter",
-           "AudioInfo", "FileSeen", "FillResult", "Quarantined", "Segment", "SpaceRecord", "UnknownTerm", "Version",
+           "AudioInfo", "FileRecord", "FillResult", "Quarantined", "Segment", "SpaceRecord", "UnknownTerm", "Version",
            "VectorRecord"]
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from mediaground.catalog.records import (
-    Asset, AssetFilter, AudioInfo, FileSeen, FillResult, Quarantined, Segment, SpaceRecord, UnknownTerm,
+    Asset, AssetFilter, AudioInfo, FileRecord, FillResult, Quarantined, Segment, SpaceRecord, UnknownTerm,
     Version, VectorRecord,
 )
 from mediaground.models.base import Space
@@ -39,7 +39,7 @@ class Settings(ABC):
 
 
 class Assets(ABC):
-    """One record per essence; its metadata is the normalized record of the version seen last."""
+    """One record per essence: what the model sees. What files say lives with `Versions`/`Files`."""
 
     @abstractmethod
     def get(self, asset_id: str) -> Asset | None: ...
@@ -57,13 +57,9 @@ class Assets(ABC):
         """Write: a new asset."""
 
     @abstractmethod
-    def update_version(self, asset: Asset) -> None:
-        """Write: a new version of a known asset (its current file, record, size and place);
+    def update(self, asset: Asset) -> None:
+        """Write: a known asset seen in another version (its current version, format, size);
         width/height/duration keep their old values where the new ones are None."""
-
-    @abstractmethod
-    def update_metadata(self, asset_id: str, metadata: Mapping[str, Any], updated_at: str) -> None:
-        """Write: a re-normalized record (the files did not change)."""
 
     @abstractmethod
     def iter(self, kinds: Sequence[str] | None = None, batch: int = 1000) -> Iterator[Asset]:
@@ -79,31 +75,68 @@ class Assets(ABC):
     @abstractmethod
     def count_by_kind(self) -> dict[str, int]: ...
 
-    @abstractmethod
-    def filter(self, f: AssetFilter) -> list[tuple[str, float | None, float | None]]:
-        """(asset_id, lat, lon) of the assets the filter admits."""
+
+class Versions(ABC):
+    """File contents (by whole-file sha256) kept in the content store, and what each one says."""
 
     @abstractmethod
-    def located(self, kinds: Sequence[str] | None = None) -> list[tuple[str, float, float]]:
-        """(asset_id, lat, lon) of assets with trusted coordinates."""
+    def get(self, file_sha256: str) -> Version | None: ...
 
     @abstractmethod
-    def any_located(self) -> bool: ...
+    def of_asset(self, asset_id: str) -> list[Version]:
+        """Oldest first."""
 
     @abstractmethod
-    def newest_first(self, asset_ids: Sequence[str]) -> list[tuple[str, str]]:
-        """(asset_id, kind) of these assets, newest creation date first."""
+    def shas(self) -> set[str]:
+        """Every stored version (what the content store must hold)."""
+
+    @abstractmethod
+    def add(self, version: Version) -> None:
+        """Write: a version kept in the content store; a known one gets the record if it had none."""
+
+    @abstractmethod
+    def set_record(self, file_sha256: str, metadata: Mapping[str, Any], date_created: str | None,
+                   lat: float | None, lon: float | None) -> None:
+        """Write: a re-normalized record (the bytes did not change; a vocabulary did)."""
+
+    @abstractmethod
+    def iter_known(self, batch: int = 1000) -> Iterator[Version]:
+        """Every version whose record is known, in sha order, read in pages."""
 
 
 class Files(ABC):
-    """Where assets were seen on disk (paths), and the file versions the store keeps."""
+    """Files: where assets were seen on disk, each its own record (see `FileRecord`)."""
 
     @abstractmethod
-    def path(self, path: str) -> FileSeen | None: ...
+    def path(self, path: str) -> FileRecord | None: ...
 
     @abstractmethod
-    def of_asset(self, asset_id: str) -> list[FileSeen]:
-        """Current paths first, then most recently seen."""
+    def get(self, file_id: int) -> FileRecord | None: ...
+
+    @abstractmethod
+    def get_many(self, file_ids: Sequence[int]) -> dict[int, FileRecord]: ...
+
+    @abstractmethod
+    def of_asset(self, asset_id: str) -> list[FileRecord]:
+        """Current files first, then most recently seen."""
+
+    @abstractmethod
+    def of_assets(self, asset_ids: Sequence[str]) -> dict[str, list[FileRecord]]:
+        """`of_asset` for many assets in one round trip."""
+
+    @abstractmethod
+    def searchable(self, asset_ids: Sequence[str]) -> dict[str, list[FileRecord]]:
+        """The files whose words stand for each asset in search (a full-text document, the text
+        vector of their version, the filters): its current files — or, once they are all gone,
+        the ones it had last (nothing is lost). Current first."""
+
+    @abstractmethod
+    def unlist(self, file_ids: Sequence[int]) -> None:
+        """Write: these files no longer stand for their asset in search (see `searchable`); a file
+        seen again (`seen`, `move`) stands again."""
+
+    @abstractmethod
+    def of_version(self, file_sha256: str) -> list[FileRecord]: ...
 
     @abstractmethod
     def current_paths(self, asset_id: str) -> list[str]: ...
@@ -121,27 +154,38 @@ class Files(ABC):
         """Current paths that start with `folder_prefix` (a folder path ending in '/')."""
 
     @abstractmethod
-    def seen(self, path: str, asset_id: str, file_sha256: str, size: int, mtime_ns: int) -> None:
-        """Write: the file at `path` holds this version now (and is no longer quarantined)."""
+    def seen(self, path: str, asset_id: str, file_sha256: str, size: int, mtime_ns: int) -> int:
+        """Write: the file at `path` holds this version now (and is no longer quarantined); returns
+        its file id (a path keeps its id whatever it holds)."""
+
+    @abstractmethod
+    def move(self, file_id: int, path: str, size: int, mtime_ns: int) -> None:
+        """Write: a file was renamed; its record (id, history, words) follows it to `path`, which
+        no other record holds."""
 
     @abstractmethod
     def retire(self, path: str) -> None:
-        """Write: the path no longer holds the asset (kept as history)."""
+        """Write: the path no longer holds the file (its record stays as history)."""
 
     @abstractmethod
-    def version(self, file_sha256: str) -> Version | None: ...
+    def iter(self, kinds: Sequence[str] | None = None, batch: int = 1000) -> Iterator[FileRecord]:
+        """Every searchable file (see `searchable`) of assets of these kinds, in asset ID then file
+        id order, read in pages."""
 
     @abstractmethod
-    def versions_of(self, asset_id: str) -> list[Version]:
-        """Oldest first."""
+    def filter(self, f: AssetFilter) -> list[tuple[int, str, float | None, float | None]]:
+        """(file_id, asset_id, lat, lon) of the searchable files the filter admits."""
 
     @abstractmethod
-    def version_shas(self) -> set[str]:
-        """Every stored version (what the content store must hold)."""
+    def located(self, kinds: Sequence[str] | None = None) -> list[tuple[int, str, float, float]]:
+        """(file_id, asset_id, lat, lon) of searchable files with trusted coordinates."""
 
     @abstractmethod
-    def add_version(self, file_sha256: str, asset_id: str, size: int, store_path: str) -> None:
-        """Write: a version kept in the content store (a known one is left as it is)."""
+    def any_located(self) -> bool: ...
+
+    @abstractmethod
+    def newest_first(self, file_ids: Sequence[int]) -> list[tuple[int, str, str]]:
+        """(file_id, asset_id, kind) of these files, newest creation date first."""
 
 
 class Quarantine(ABC):
@@ -332,22 +376,26 @@ class Labels(ABC):
 
 
 class FullText(ABC):
-    """The full-text path over an asset's searchable document (see metadata.document)."""
+    """The full-text path over each file's searchable document (see metadata.document)."""
 
     @abstractmethod
-    def set(self, asset_id: str, fields: Mapping[str, str]) -> None:
-        """Write: replace the asset's document (columns: FTS_COLUMNS)."""
+    def set(self, file_id: int, asset_id: str, fields: Mapping[str, str]) -> None:
+        """Write: replace the file's document (columns: FTS_COLUMNS)."""
 
     @abstractmethod
-    def fields(self, asset_id: str) -> dict[str, str]: ...
+    def delete(self, file_ids: Sequence[int]) -> None:
+        """Write: the files no longer stand for their asset in search."""
 
     @abstractmethod
-    def fields_of_many(self, asset_ids: Sequence[str]) -> dict[str, dict[str, str]]: ...
+    def fields(self, file_id: int) -> dict[str, str]: ...
 
     @abstractmethod
-    def search(self, words: Sequence[str], all_words: bool, limit: int) -> list[tuple[str, float]]:
-        """(asset_id, score) of documents that mention every word (or any, with all_words False)
-        as a word prefix; best first. Words are plain words, never query syntax."""
+    def fields_of_many(self, file_ids: Sequence[int]) -> dict[int, dict[str, str]]: ...
+
+    @abstractmethod
+    def search(self, words: Sequence[str], all_words: bool, limit: int) -> list[tuple[int, str, float]]:
+        """(file_id, asset_id, score) of documents that mention every word (or any, with all_words
+        False) as a word prefix; best first. Words are plain words, never query syntax."""
 
 
 class Audio(ABC):
@@ -382,12 +430,12 @@ class Terms(ABC):
     """Keywords and genres the vocabulary did not know (reported, never silently kept)."""
 
     @abstractmethod
-    def replace(self, asset_id: str, terms: Iterable[tuple[str, str]], seen_at: str) -> None:
-        """Write: the asset's unknown (field, term) pairs."""
+    def replace(self, file_id: int, asset_id: str, terms: Iterable[tuple[str, str]], seen_at: str) -> None:
+        """Write: the file's unknown (field, term) pairs."""
 
     @abstractmethod
-    def replace_all(self, terms: Iterable[tuple[str, str, str]], seen_at: str) -> None:
-        """Write: every (asset_id, field, term) of the library."""
+    def replace_all(self, terms: Iterable[tuple[int, str, str, str]], seen_at: str) -> None:
+        """Write: every (file_id, asset_id, field, term) of the library."""
 
     @abstractmethod
     def all(self) -> list[UnknownTerm]:
@@ -428,6 +476,7 @@ class Catalog(ABC):
     path: Path
     settings: Settings
     assets: Assets
+    versions: Versions
     files: Files
     quarantine: Quarantine
     history: History

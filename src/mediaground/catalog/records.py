@@ -16,7 +16,8 @@ PRIMARY_ROLES = ("text", "image", "audio")
 
 @dataclass(frozen=True)
 class Asset:
-    """One essence (pixels or sound), whatever files carry it."""
+    """One essence (pixels or sound), whatever files carry it: what the model sees. What a file
+    says about it (tags, date, place) belongs to the file's version, not here."""
 
     asset_id: str
     kind: str                   # image | audio | video
@@ -25,22 +26,38 @@ class Asset:
     id_basis: str               # essence | file
     id_method: str              # jpeg-scan, png-chunks, av-packets, file, ...
     essence_sha256: str
-    current_sha256: str         # file sha256 of the version seen last
+    current_sha256: str         # file sha256 of the version seen last (its stored original)
     width: int | None = None
     height: int | None = None
     duration: float | None = None
-    date_created: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
     added_at: str = ""
     updated_at: str = ""
+
+
+@dataclass(frozen=True)
+class Version:
+    """One file content (whole-file sha256) kept in the content store, never modified, and what its
+    bytes say: the normalized record (None: an older mediaground did not keep it), its creation
+    date and trusted coordinates."""
+
+    file_sha256: str
+    asset_id: str
+    size: int
+    store_path: str             # relative to the library root
+    first_seen: str
+    metadata: dict[str, Any] | None = None
+    date_created: str | None = None
     lat: float | None = None    # trusted coordinates only (see ingest.normalize.trusted_point)
     lon: float | None = None
 
 
 @dataclass(frozen=True)
-class FileSeen:
-    """A path where an asset was seen; `current` False keeps past paths (renames, moves)."""
+class FileRecord:
+    """A file: a path that holds (or held, `current` False) a version of an asset. Each file is its
+    own record — its tags, full text, text vector and citations — though its pixels or sound are
+    the asset's. `metadata` is its version's record ({} when `metadata_known` is False)."""
 
+    file_id: int
     path: str
     asset_id: str
     file_sha256: str
@@ -49,17 +66,11 @@ class FileSeen:
     current: bool
     first_seen: str
     last_seen: str
-
-
-@dataclass(frozen=True)
-class Version:
-    """One file version (whole-file sha256) kept in the content store, never modified."""
-
-    file_sha256: str
-    asset_id: str
-    size: int
-    store_path: str             # relative to the library root
-    first_seen: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata_known: bool = True
+    date_created: str | None = None
+    lat: float | None = None
+    lon: float | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +173,7 @@ class Segment:
 class UnknownTerm:
     """A keyword or genre the library's vocabulary did not know, reported at ingest."""
 
+    file_id: int
     asset_id: str
     field: str
     term: str
@@ -170,7 +182,7 @@ class UnknownTerm:
 
 @dataclass(frozen=True)
 class AssetFilter:
-    """Exact filters on the catalog; text matches are case-insensitive. `located` keeps assets
+    """Exact filters on what files say; text matches are case-insensitive. `located` keeps files
     with trusted coordinates only. Dates compare as ISO 8601 strings (`date_to` by prefix)."""
 
     kind: str | None = None

@@ -27,7 +27,7 @@ def export_jsonld(out_dir, library_path, as_json):
     from mediaground.metadata.jsonld import write_export
 
     with open_library(library_path) as lib:
-        result = write_export((lib.show(a) for a in lib.catalog.assets.ids()), out_dir)
+        result = write_export(lib.describe_files(), out_dir)
         if as_json:
             echo_json(result)
         else:

@@ -59,6 +59,8 @@ def search(text, image, audio, asset, kind, date_from, date_to, near, radius_km,
             click.echo(f"      why: {', '.join(r.why)}" + (f"   labels: {', '.join(r.labels)}" if r.labels else ""))
             if r.caption:
                 click.echo(f"      {' '.join(r.caption.split())[:100]}")
+            for f in r.files:
+                click.echo(f"      also in {f['path']}")
             for m in r.moments:
                 said = f'  "{m["text"]}"' if m.get("text") else ""
                 click.echo(f"      at {m['start']:.1f}s–{m['end']:.1f}s ({m['why']}){said}")
@@ -69,7 +71,7 @@ def search(text, image, audio, asset, kind, date_from, date_to, near, radius_km,
 @library_option
 @json_option
 def show(ref, library_path, as_json):
-    """Show one asset (by asset ID, ID prefix, or file path)."""
+    """Show a file (by path: its own tags) or an asset (by ID or ID prefix: every file carrying it)."""
     echo_answer(library_path, as_json, lambda lib: lib.show(ref), _echo_record)
 
 
@@ -78,10 +80,18 @@ def _echo_record(record) -> None:
     basis = record["id_basis"]
     click.echo(f"  id basis: {basis} ({record['id_method']})"
                + ("  — essence could not be isolated; whole-file hash used" if basis == "file" else ""))
-    for i, p in enumerate(record["paths"]):
-        click.echo(f"  {'path' if i == 0 else 'was ':4}  {p}")
     if record["width"]:
         click.echo(f"  size: {record['width']}x{record['height']}")
+    by_asset = record.get("described") == "asset"
+    for f in record["files"]:
+        state = "file" if f["current"] else "was "
+        click.echo(f"  {state}  {f['path']}" + ("   (described below)" if f["file_id"] == record["file_id"]
+                                                   and len(record["files"]) > 1 else ""))
+        for key, value in (f.get("metadata") or {}).items() if by_asset and len(record["files"]) > 1 else ():
+            if key not in {"sources", "warnings"}:
+                click.echo(f"        {key}: {value}")
+    for w in record.get("warnings", []):
+        click.echo(f"  warning: {w}")
     for key, value in record["metadata"].items():
         if key not in {"sources", "warnings"}:
             click.echo(f"  {key}: {value}")

@@ -11,9 +11,25 @@ from typing import Sequence
 import numpy as np
 
 
+# Text vectors embed what a file version says, so they are keyed by version: two files with the
+# same bytes share one, two copies with different tags have one each. Libraries made before
+# schema 5 may still hold one "<asset_id>:text" chunk per asset (the tags of its display file).
+VERSION_KEY = 16  # hex digits of the version's sha256 in a text chunk id
+
+
+def text_chunk_id(asset_id: str, file_sha256: str) -> str:
+    return f"{asset_id}:text:{file_sha256[:VERSION_KEY]}"
+
+
+def text_chunk_version(chunk_id: str) -> str | None:
+    """The version key of a text chunk id (None for a pre-schema-5 asset-level text chunk)."""
+    parts = chunk_id.split(":")
+    return parts[2] if len(parts) == 3 and parts[1] == "text" else None
+
+
 @dataclass
 class VectorRow:
-    chunk_id: str          # "<asset_id>:<part>" (audio/video windows add their index)
+    chunk_id: str          # "<asset_id>:<part>" (text adds the version, windows their start)
     asset_id: str
     part: str              # image | labels | text | ...
     kind: str              # asset kind, for prefiltering

@@ -49,15 +49,14 @@ class BatchVectors:
             self._add(self.text_rows, VectorRow(f"{asset_id}:labels", asset_id, "labels", kind,
                                                 spaces.bridge.bridge(top), text_model.runtime), BRIDGE_SOURCE)
 
-    def add_documents(self, spaces: ActiveSpaces, items: list[tuple[str, str, str]]) -> None:
-        """(asset_id, kind, text) → one text vector per asset."""
+    def add_documents(self, spaces: ActiveSpaces, items: list[tuple[str, str, str, str]]) -> None:
+        """(asset_id, kind, chunk_id, text) → one text vector per file version (see index.base.text_chunk_id)."""
         if not items:
             return
         model = spaces.text_model
-        vectors = model.embed_texts([doc for _, _, doc in items])
-        for (asset_id, kind, doc), vec in zip(items, vectors):
-            self._add(self.text_rows, VectorRow(f"{asset_id}:text", asset_id, "text", kind, vec, model.runtime),
-                      text_sha(doc))
+        vectors = model.embed_texts([doc for _, _, _, doc in items])
+        for (asset_id, kind, chunk, doc), vec in zip(items, vectors):
+            self._add(self.text_rows, VectorRow(chunk, asset_id, "text", kind, vec, model.runtime), text_sha(doc))
 
     def add_audio(self, spaces: ActiveSpaces, items: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
         """(asset_id, kind, path) → transcript segments (text space) + acoustic windows (audio space).
@@ -96,6 +95,10 @@ class BatchVectors:
         self.audio = {a: r for a, r in self.audio.items() if a not in asset_ids}
         self.labels = {a: top for a, top in self.labels.items() if a not in asset_ids}
         self.stale_text = [c for c in self.stale_text if c.split(":", 1)[0] not in asset_ids]
+
+    def drop_chunks(self, chunk_ids: list[str]) -> None:
+        gone = set(chunk_ids)
+        self.text_rows = [r for r in self.text_rows if r.chunk_id not in gone]
 
     def _groups(self, spaces: ActiveSpaces):
         groups = [(spaces.image_space, self.image_rows), (spaces.text_space, self.text_rows)]

@@ -18,6 +18,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from mediaground.catalog import Asset, Version
 from mediaground.errors import BadMediaError
 from mediaground.ids import Essence, asset_id, essence_hash
 from mediaground.media.image import decode_image
@@ -45,6 +46,17 @@ class Prepared:
     pixels: np.ndarray | None = None
     error: tuple[str, str] | None = None
     document: SearchDocument | None = None  # built by the normalize step, in the main process
+    known: bool = False                      # a version the catalog has read before: nothing extracted
+    move_from: int | None = None             # a rename: the file record that follows this path
+
+
+def known_version(path: str, size: int, mtime_ns: int, version: Version, asset: Asset,
+                  move_from: int | None = None) -> Prepared:
+    """A file whose bytes the catalog already knows: what they say comes from the catalog."""
+    return Prepared(path, version.file_sha256, size, mtime_ns, asset.kind, asset.format, asset.mime,
+                    Essence(asset.essence_sha256, asset.id_basis, asset.id_method), asset.asset_id,
+                    dict(version.metadata or {}), asset.width, asset.height, asset.duration,
+                    known=True, move_from=move_from)
 
 
 # Fault injection for the crash-isolation tests: a worker handed a file with this name dies the

@@ -26,8 +26,9 @@ def trusted_point(metadata: Mapping[str, Any]) -> tuple[float | None, float | No
 
 
 def add_place_names(batch: list[Prepared]) -> None:
-    """Coordinates → place names, kept apart from the file's own tags (`geo_place`)."""
-    located = [(p, trusted_point(p.metadata)) for p in batch]
+    """Coordinates → place names, kept apart from the file's own tags (`geo_place`). Versions the
+    catalog knows already have theirs."""
+    located = [(p, trusted_point(p.metadata)) for p in batch if not p.known]
     located = [(p, pt) for p, pt in located if pt[0] is not None]
     if not located:
         return

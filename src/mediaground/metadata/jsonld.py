@@ -10,7 +10,8 @@ reverse-geocoded `geo_place`) are left out, so re-reading the tags and re-export
 Mapping (schema.org term <- source):
 
 * `@type` <- kind: image ImageObject, audio AudioObject, video VideoObject (else MediaObject).
-* `@id` <- "urn:mediaground:asset:<asset ID>"; `identifier` <- the asset ID.
+* `@id` <- "urn:mediaground:asset:<asset ID>" ("...:<asset ID>-<file ID>" for each file of an asset
+  carried by several files, each described by its own tags); `identifier` <- the asset ID.
 * `contentUrl` <- file:// URI of the first current path (omitted when the asset has none).
 * `name` <- title (XMP dc:title / IIM 2:05 / ID3 TIT2...), else the file name.
 * `caption` and `description` <- caption (XMP dc:description, IPTC 2:120 "Description/Caption",
@@ -80,7 +81,7 @@ GRAPH_FILE = "graph.jsonld"
 PIXEL = "E37"  # UN/CEFACT common code for "pixel", schema.org's unitCode vocabulary
 
 _TYPES = {"image": "ImageObject", "audio": "AudioObject", "video": "VideoObject"}
-_ASSET_FILE = re.compile(r"[0-9a-f]{24}\.jsonld")
+_ASSET_FILE = re.compile(r"[0-9a-f]{24}(-[0-9]+)?\.jsonld")
 _DATA = "schemaorg"
 _CONTEXT_FILE = "schemaorgcontext.jsonld"
 _TERMS_FILE = "schemaorg-terms.json"
@@ -261,9 +262,20 @@ def _place(md: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _first_path(asset: Mapping[str, Any]) -> str | None:
+    """The file described (a `show` record names it), else the first current path."""
+    if asset.get("path"):
+        return asset["path"]
     current = asset.get("current_paths")
     paths = current if current is not None else asset.get("paths") or []
     return next((p for p in paths if p), None)
+
+
+def doc_key(asset: Mapping[str, Any]) -> str:
+    """What a document is named by: the asset ID, or "<asset ID>-<file ID>" when the asset is carried
+    by several current files, each with its own tags (and its own document)."""
+    if asset.get("file_id") is not None and len(asset.get("current_paths") or []) > 1:
+        return f"{asset['asset_id']}-{asset['file_id']}"
+    return asset["asset_id"]
 
 
 def _present(value: Any) -> bool:
@@ -279,7 +291,7 @@ def to_jsonld(asset: Mapping[str, Any]) -> dict[str, Any]:
     path = _first_path(asset)
 
     doc: dict[str, Any] = {"@context": CONTEXT, "@type": _TYPES.get(kind, "MediaObject"),
-                           "@id": ID_PREFIX + asset_id, "identifier": asset_id}
+                           "@id": ID_PREFIX + doc_key(asset), "identifier": asset_id}
     if path:
         doc["contentUrl"] = Path(os.path.abspath(path)).as_uri()
     title = md.get("title") or (os.path.basename(path) if path else None)
@@ -326,8 +338,9 @@ def _encode(doc: Any) -> bytes:
 
 def write_export(assets: Iterable[Mapping[str, Any]], out_dir: str | os.PathLike, *,
                  prune: bool = True) -> dict[str, Any]:
-    """Write `<asset_id>.jsonld` for every asset and `graph.jsonld` (one "@graph" of them all,
-    sorted by asset ID) into `out_dir`, each file atomically. With `prune`, `<asset_id>.jsonld`
+    """Write `<asset_id>.jsonld` for every asset (`<asset_id>-<file_id>.jsonld` for each file of an
+    asset carried by several files) and `graph.jsonld` (one "@graph" of them all, sorted by name)
+    into `out_dir`, each file atomically. With `prune`, `<asset_id>.jsonld`
     files from an earlier export whose asset is not in this one are removed, so the folder mirrors
     the library; nothing else in the folder is touched. Returns counts and paths."""
     out = Path(out_dir)
@@ -335,7 +348,7 @@ def write_export(assets: Iterable[Mapping[str, Any]], out_dir: str | os.PathLike
     docs: dict[str, dict[str, Any]] = {}
     for asset in assets:
         doc = to_jsonld(asset)
-        docs[asset["asset_id"]] = doc
+        docs[doc_key(asset)] = doc
     by_type: dict[str, int] = {}
     for asset_id in sorted(docs):
         atomic_write_bytes(out / f"{asset_id}.jsonld", _encode(docs[asset_id]))

@@ -3,8 +3,8 @@
 An asset is **private** when
 
 * it carries the ``private`` flag (``mediaground mark REF --private``), or
-* one of its keywords is ``private`` (compared case-insensitively, whole keyword), unless a person
-  marked it ``public`` (``mediaground mark REF --public``), which overrides the keyword.
+* one of its files' keywords is ``private`` (compared case-insensitively, whole keyword), unless a
+  person marked it ``public`` (``mediaground mark REF --public``), which overrides the keyword.
 
 Private assets get a ``gps-on-private`` finding in the PII audit when they hold a position, and
 their sanitized exports never carry GPS, whatever ``--gps`` says.
@@ -54,16 +54,15 @@ def _keywords(md: dict[str, Any]) -> list[str]:
 
 
 def private_reason(catalog: Catalog, asset_id: str, metadata: dict[str, Any] | None = None) -> str | None:
-    """Why the asset is private ("flag" or "keyword"), or None when it is not."""
+    """Why the asset is private ("flag" or "keyword"), or None when it is not. `metadata`: the
+    record of the one file in question; by default every file of the asset is looked at."""
     have = set(flags(catalog, asset_id))
     if PRIVATE in have:
         return "flag"
     if PUBLIC in have:
         return None
-    if metadata is None:
-        asset = catalog.assets.get(asset_id)
-        metadata = asset.metadata if asset is not None else {}
-    if any(k.strip().casefold() == PRIVATE for k in _keywords(metadata)):
+    records = [metadata] if metadata is not None else [f.metadata for f in catalog.files.of_asset(asset_id)]
+    if any(k.strip().casefold() == PRIVATE for md in records for k in _keywords(md)):
         return "keyword"
     return None
 
@@ -75,8 +74,9 @@ def is_private(catalog: Catalog, asset_id: str, metadata: dict[str, Any] | None 
 def private_assets(catalog: Catalog) -> dict[str, str]:
     """asset_id -> reason for every private asset in the library."""
     out: dict[str, str] = {}
-    for asset in catalog.assets.iter():
-        reason = private_reason(catalog, asset.asset_id, asset.metadata)
-        if reason:
-            out[asset.asset_id] = reason
+    for file in catalog.files.iter():
+        if file.asset_id not in out:
+            reason = private_reason(catalog, file.asset_id, file.metadata)
+            if reason:
+                out[file.asset_id] = reason
     return out

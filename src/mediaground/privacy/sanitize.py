@@ -485,7 +485,7 @@ def _export_one(catalog: Catalog, store: ContentStore, asset: Asset, dest: Path,
         raise Skip("its media data cannot be isolated from its tags, so a sanitized copy could not be verified")
     source = _pick_source(catalog, store, asset)
     entry["source"] = source
-    reason = private_reason(catalog, asset_id, asset.metadata)
+    reason = private_reason(catalog, asset_id)  # any of its files saying "private" is enough
     gps_mode = "remove" if reason else gps
     name = _target_name(display, asset_id, fmt)
     target = dest / name

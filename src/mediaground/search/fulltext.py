@@ -10,28 +10,37 @@ from typing import Sequence
 
 from mediaground.catalog import Catalog
 from mediaground.search.fuse import Candidate, Ranking
+from mediaground.search.places import Allowed
 from mediaground.search.vectors import MOMENTS, trust_less, unsure_transcripts
 
 
 def document_path(catalog: Catalog, words: list[str], pool: int, kinds: Sequence[str] | None,
-                  allowed: Sequence[str] | None) -> Ranking:
+                  allowed: Allowed | None) -> Ranking:
+    """Files whose document mentions the words, one candidate per asset (its best file first; other
+    files of the asset that matched too are named after it)."""
     hits = _all_then_any(lambda all_words: catalog.fulltext.search(words, all_words, pool * 2), words, key=0)
-    ids = _admitted(catalog, [h[0] for h in hits], kinds, allowed)[:pool]
-    fields = catalog.fulltext.fields_of_many(ids)
+    if allowed is not None:
+        hits = [h for h in hits if h[0] in allowed.files]
+    order = _admitted(catalog, list(dict.fromkeys(h[1] for h in hits)), kinds, None)[:pool]
+    files: dict[str, list[int]] = {}
+    for file_id, asset_id, _ in hits:
+        files.setdefault(asset_id, []).append(file_id)
+    fields = catalog.fulltext.fields_of_many([files[a][0] for a in order])
     out = []
-    for asset_id in ids:
-        why, matched = _why(fields.get(asset_id, {}), words)
-        out.append((asset_id, Candidate(why=why, weight=matched / len(words))))
+    for asset_id in order:
+        why, matched = _why(fields.get(files[asset_id][0], {}), words)
+        out.append((asset_id, Candidate(why=why, weight=matched / len(words), files=files[asset_id])))
     return out
 
 
 def transcript_path(catalog: Catalog, words: list[str], pool: int, kinds: Sequence[str] | None,
-                    allowed: Sequence[str] | None) -> Ranking | None:
+                    allowed: Allowed | None) -> Ranking | None:
     """Transcript segments that say the query's words; one candidate per recording, best first."""
     if not catalog.audio.has_segments():
         return None
     hits = _all_then_any(lambda all_words: catalog.audio.search(words, all_words, pool * 3), words, key=1)
-    admitted = set(_admitted(catalog, list(dict.fromkeys(h[0] for h in hits)), kinds, allowed))
+    admitted = set(_admitted(catalog, list(dict.fromkeys(h[0] for h in hits)), kinds,
+                             allowed.assets if allowed is not None else None))
     hits = [h for h in hits if h[0] in admitted]
     segments = catalog.audio.segments_by_id([c for _, c, _ in hits])
     unsure = unsure_transcripts(catalog, list(admitted))

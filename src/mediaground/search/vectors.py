@@ -14,10 +14,11 @@ import numpy as np
 
 from mediaground.catalog import Catalog
 from mediaground.errors import MediagroundError
-from mediaground.index.base import Hit, VectorIndex
+from mediaground.index.base import Hit, VectorIndex, text_chunk_version
 from mediaground.models.base import Space
 from mediaground.search.embed import audio_file_vector, image_file_vector, mean_unit, stored_vectors
 from mediaground.search.fuse import Candidate, Ranking
+from mediaground.search.places import Allowed
 from mediaground.search.query import Query
 from mediaground.spaces.active import ActiveSpaces
 
@@ -30,13 +31,18 @@ LOW_CONFIDENCE_WEIGHT = 0.5
 
 
 def text_path(catalog: Catalog, index: VectorIndex, spaces: ActiveSpaces, qv: np.ndarray, pool: int,
-              kinds: Sequence[str] | None, allowed: Sequence[str] | None) -> Ranking:
-    hits = index.search(spaces.text_space.id, qv, pool, kinds=kinds, asset_ids=allowed)
+              kinds: Sequence[str] | None, allowed: Allowed | None) -> Ranking:
+    hits = index.search(spaces.text_space.id, qv, pool, kinds=kinds,
+                        asset_ids=allowed.assets if allowed is not None else None)
     if hits:
         floor = max(MIN_SIMILARITY, RELATIVE_FLOOR * hits[0].score)
         hits = [h for h in hits if h.score >= floor]
     names = spaces.image_model.labels
     label_index = {n: i for i, n in enumerate(names)}
+    files = version_files(catalog, [h for h in hits if h.part == "text"])
+    if allowed is not None:  # the words of a file the filters do not admit do not count
+        files = {c: [f for f in fs if f in allowed.files] for c, fs in files.items()}
+        hits = [h for h in hits if h.part != "text" or files[h.chunk_id]]
     segment_assets = [h.asset_id for h in hits if h.part == "segment"]
     unsure = unsure_transcripts(catalog, segment_assets)
     segments = catalog.audio.segments_by_id([h.chunk_id for h in hits if h.part == "segment"])
@@ -60,7 +66,19 @@ def text_path(catalog: Catalog, index: VectorIndex, spaces: ActiveSpaces, qv: np
                 cand.why.append(f"label:{names[i]}")
         else:
             cand.why.append(f"vector:{hit.part}")
+            cand.files += [f for f in files.get(hit.chunk_id, []) if f not in cand.files]
     return list(by_asset.items())
+
+
+def version_files(catalog: Catalog, hits: Sequence[Hit]) -> dict[str, list[int]]:
+    """Text chunk → the searchable files whose version it embeds (files of the same bytes share it;
+    an asset-level chunk of an older library stands for the asset's files)."""
+    holding = catalog.files.searchable(list(dict.fromkeys(h.asset_id for h in hits)))
+    out = {}
+    for h in hits:
+        key = text_chunk_version(h.chunk_id)
+        out[h.chunk_id] = [f.file_id for f in holding.get(h.asset_id, []) if key is None or f.file_sha256.startswith(key)]
+    return out
 
 
 def unsure_transcripts(catalog: Catalog, asset_ids: Sequence[str]) -> set[str]:

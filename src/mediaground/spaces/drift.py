@@ -77,8 +77,8 @@ def generated_queries(catalog: Catalog, n: int = MAX_QUERIES) -> list[str]:
     """A query set from the library's own words: frequent keywords, then titles and captions."""
     counts: Counter[str] = Counter()
     phrases: list[str] = []
-    for asset in catalog.assets.iter():
-        data = asset.metadata
+    for file in catalog.files.iter():
+        data = file.metadata
         for kw in data.get("keywords") or []:
             counts[kw.strip()] += 1
         for field in ("title", "caption", "alt_text"):

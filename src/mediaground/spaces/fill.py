@@ -21,7 +21,7 @@ import numpy as np
 
 from mediaground.catalog import PRIMARY_ROLES, Asset, Catalog, FillResult, SpaceRecord, VectorRecord
 from mediaground.errors import BadMediaError, MediagroundError
-from mediaground.index.base import VectorIndex, VectorRow
+from mediaground.index.base import VectorIndex, VectorRow, text_chunk_id
 from mediaground.ingest.audio import BLOCK_SECONDS
 from mediaground.ingest.embed import text_sha
 from mediaground.media.audio import SAMPLE_RATE, stream_audio
@@ -169,15 +169,21 @@ class Filler:
         return self.spaces.bridge if model is self.spaces.text_model else LabelBridge(image_model, model)
 
     def _text_batch(self, model, batch: list[Asset], bridge: LabelBridge | None) -> Embedded:
+        """Each version its searchable files hold (what they say), the transcript segments, and the
+        label bridges of images."""
         texts: list[tuple[VectorRow, str, str]] = []  # (row without vector, text, source)
         bridges: list[tuple[VectorRow, str]] = []
         label_index = {n: i for i, n in enumerate(bridge.image_model.labels)} if bridge else {}
         ids = [a.asset_id for a in batch]
         labels = self.catalog.labels.of_many(ids) if bridge is not None else {}
+        files = self.catalog.files.searchable(ids)
         for a in batch:
-            doc = embedded_text(a.metadata)
-            if doc:
-                texts.append((VectorRow(f"{a.asset_id}:text", a.asset_id, "text", a.kind, None, ""), doc, text_sha(doc)))
+            versions = {f.file_sha256: f.metadata for f in files.get(a.asset_id, [])}
+            for sha, metadata in sorted(versions.items()):
+                doc = embedded_text(metadata)
+                if doc:
+                    texts.append((VectorRow(text_chunk_id(a.asset_id, sha), a.asset_id, "text", a.kind, None, ""),
+                                  doc, text_sha(doc)))
             for seg in self.catalog.audio.segments(a.asset_id):
                 texts.append((VectorRow(seg.chunk_id, a.asset_id, "segment", a.kind, None, "", seg.start, seg.end),
                               seg.text, text_sha(seg.text)))

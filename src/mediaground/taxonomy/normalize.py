@@ -103,11 +103,11 @@ def normalize_record(vocab: Vocabulary, md: dict[str, Any]) -> list[tuple[str, s
 
 class IngestVocabulary:
     """Loaded once per ingest run; `normalize` a batch's records before they are embedded,
-    `record` their unknown terms inside the batch's catalog transaction."""
+    `record` each file's unknown terms inside the batch's catalog transaction."""
 
     def __init__(self, vocab: Vocabulary) -> None:
         self.vocab = vocab
-        self.pending: dict[str, list[tuple[str, str]]] = {}
+        self.pending: dict[str, list[tuple[str, str]]] = {}  # path → unknown (field, term)
 
     @classmethod
     def load(cls, library_root: Path) -> "IngestVocabulary | None":
@@ -115,18 +115,15 @@ class IngestVocabulary:
         return None if vocab is None else cls(vocab)
 
     def normalize(self, batch: list) -> None:
-        """Each item has `asset_id` and `metadata` (changed in place)."""
+        """Each item has `path` and `metadata` (changed in place)."""
         for p in batch:
-            self.pending[p.asset_id] = normalize_record(self.vocab, p.metadata)
+            self.pending[p.path] = normalize_record(self.vocab, p.metadata)
 
-    def record(self, catalog: Catalog, batch: list) -> int:
-        """Replace the batch's unknown terms (call inside the catalog transaction); returns how many."""
-        t, n = now(), 0
-        for p in batch:
-            rows = self.pending.pop(p.asset_id, [])
-            catalog.terms.replace(p.asset_id, rows, t)
-            n += len(rows)
-        return n
+    def record(self, catalog: Catalog, file_id: int, item) -> int:
+        """Replace the file's unknown terms (call inside the catalog transaction); returns how many."""
+        rows = self.pending.pop(item.path, [])
+        catalog.terms.replace(file_id, item.asset_id, rows, now())
+        return len(rows)
 
 
 # ---------------------------------------------------------------- the whole catalog

@@ -94,14 +94,14 @@ def collect_terms(catalog: Catalog) -> dict[str, Term]:
         t.sources.add(source)
         t.assets.add(asset_id)
 
-    for asset in catalog.assets.iter():
-        md = asset.metadata
+    for file in catalog.files.iter():
+        md = file.metadata
         for k in md.get("keywords") or []:
-            add(k, asset.asset_id, "keywords")
+            add(k, file.asset_id, "keywords")
         genre = md.get("genre")
         if isinstance(genre, str):
             for g in genre.split(";"):
-                add(g.strip(), asset.asset_id, "genre")
+                add(g.strip(), file.asset_id, "genre")
     for asset_id, label in sorted({(a, lab) for a, lab, _ in catalog.labels.all()}):
         add(label, asset_id, "labels")
     for asset_id, term in sorted((t.asset_id, t.term) for t in catalog.terms.all()):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from mediaground.catalog.base import Catalog
-from mediaground.catalog.sqlite.assets import SqlAssets, SqlFiles, SqlHistory, SqlQuarantine, SqlSettings
+from mediaground.catalog.sqlite.assets import SqlAssets, SqlFiles, SqlHistory, SqlQuarantine, SqlSettings, SqlVersions
 from mediaground.catalog.sqlite.governance import SqlFlags, SqlOcr, SqlTerms
 from mediaground.catalog.sqlite.schema import MIGRATIONS, SCHEMA_V1, SCHEMA_VERSION, split_script
 from mediaground.catalog.sqlite.spaces import SqlFills, SqlLabels, SqlSpaces, SqlVectors
@@ -36,6 +36,7 @@ class SqliteCatalog(Catalog):
         db = self._db
         self.settings = SqlSettings(db)
         self.assets = SqlAssets(db)
+        self.versions = SqlVersions(db)
         self.files = SqlFiles(db)
         self.quarantine = SqlQuarantine(db)
         self.history = SqlHistory(db)

@@ -6,28 +6,37 @@ import json
 import sqlite3
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from mediaground.catalog.base import Assets, Files, History, Quarantine, Settings
-from mediaground.catalog.records import Asset, AssetFilter, FileSeen, Quarantined, Version
+from mediaground.catalog.base import Assets, Files, History, Quarantine, Settings, Versions
+from mediaground.catalog.records import Asset, AssetFilter, FileRecord, Quarantined, Version
 from mediaground.catalog.sqlite.common import dumps, kinds_clause, loads, rows_in
 from mediaground.util import now
 
 _ASSET_COLUMNS = ("asset_id, kind, format, mime, id_basis, id_method, essence_sha256, current_sha256, width,"
-                  " height, duration, date_created, metadata, added_at, updated_at, lat, lon")
+                  " height, duration, added_at, updated_at")
+# a file record: the path row and what its version says
+_FILE_SELECT = ("SELECT p.file_id, p.path, p.asset_id, p.file_sha256, p.size, p.mtime_ns, p.current, p.first_seen,"
+                " p.last_seen, v.metadata, v.date_created, v.lat, v.lon FROM paths p"
+                " LEFT JOIN versions v ON v.file_sha256 = p.file_sha256")
+# the files that stand for their asset in search (see Files.searchable)
+_SEARCHABLE = "p.searchable = 1"
 
 
 def asset_from_row(r: sqlite3.Row) -> Asset:
     return Asset(r["asset_id"], r["kind"], r["format"], r["mime"], r["id_basis"], r["id_method"],
                  r["essence_sha256"], r["current_sha256"], r["width"], r["height"], r["duration"],
-                 r["date_created"], loads(r["metadata"]), r["added_at"], r["updated_at"], r["lat"], r["lon"])
+                 r["added_at"], r["updated_at"])
 
 
-def _file(r: sqlite3.Row) -> FileSeen:
-    return FileSeen(r["path"], r["asset_id"], r["file_sha256"], r["size"], r["mtime_ns"], bool(r["current"]),
-                    r["first_seen"], r["last_seen"])
+def _file(r: sqlite3.Row) -> FileRecord:
+    known = r["metadata"] is not None
+    return FileRecord(r["file_id"], r["path"], r["asset_id"], r["file_sha256"], r["size"], r["mtime_ns"],
+                      bool(r["current"]), r["first_seen"], r["last_seen"], loads(r["metadata"]) if known else {},
+                      known, r["date_created"], r["lat"], r["lon"])
 
 
 def _version(r: sqlite3.Row) -> Version:
-    return Version(r["file_sha256"], r["asset_id"], r["size"], r["store_path"], r["first_seen"])
+    return Version(r["file_sha256"], r["asset_id"], r["size"], r["store_path"], r["first_seen"],
+                   loads(r["metadata"]) if r["metadata"] is not None else None, r["date_created"], r["lat"], r["lon"])
 
 
 class SqlSettings(Settings):
@@ -67,21 +76,15 @@ class SqlAssets(Assets):
 
     def add(self, a: Asset) -> None:
         self.db.execute(
-            f"INSERT INTO assets({_ASSET_COLUMNS}) VALUES ({','.join('?' * 17)})",
+            f"INSERT INTO assets({_ASSET_COLUMNS}) VALUES ({','.join('?' * 13)})",
             (a.asset_id, a.kind, a.format, a.mime, a.id_basis, a.id_method, a.essence_sha256, a.current_sha256,
-             a.width, a.height, a.duration, a.date_created, dumps(a.metadata), a.added_at, a.updated_at, a.lat, a.lon))
+             a.width, a.height, a.duration, a.added_at, a.updated_at))
 
-    def update_version(self, a: Asset) -> None:
+    def update(self, a: Asset) -> None:
         self.db.execute(
-            "UPDATE assets SET current_sha256=?, metadata=?, date_created=?, format=?, mime=?,"
-            " width=COALESCE(?, width), height=COALESCE(?, height), duration=COALESCE(?, duration),"
-            " updated_at=?, lat=?, lon=? WHERE asset_id=?",
-            (a.current_sha256, dumps(a.metadata), a.date_created, a.format, a.mime, a.width, a.height, a.duration,
-             a.updated_at, a.lat, a.lon, a.asset_id))
-
-    def update_metadata(self, asset_id: str, metadata: Mapping[str, Any], updated_at: str) -> None:
-        self.db.execute("UPDATE assets SET metadata=?, updated_at=? WHERE asset_id=?",
-                        (dumps(metadata), updated_at, asset_id))
+            "UPDATE assets SET current_sha256=?, format=?, mime=?, width=COALESCE(?, width),"
+            " height=COALESCE(?, height), duration=COALESCE(?, duration), updated_at=? WHERE asset_id=?",
+            (a.current_sha256, a.format, a.mime, a.width, a.height, a.duration, a.updated_at, a.asset_id))
 
     def iter(self, kinds: Sequence[str] | None = None, batch: int = 1000) -> Iterator[Asset]:
         where, args = kinds_clause(kinds, joiner=" AND ")
@@ -105,63 +108,87 @@ class SqlAssets(Assets):
     def count_by_kind(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT kind, COUNT(*) FROM assets GROUP BY kind").fetchall())
 
-    def filter(self, f: AssetFilter) -> list[tuple[str, float | None, float | None]]:
-        sql, args = "SELECT asset_id, lat, lon FROM assets WHERE 1=1", []
-        if f.creator:
-            sql += (" AND (EXISTS (SELECT 1 FROM json_each(metadata, '$.creator') WHERE lower(value) = lower(?))"
-                    " OR lower(json_extract(metadata, '$.artist')) = lower(?))")
-            args += [f.creator, f.creator]
-        if f.keyword:
-            sql += " AND EXISTS (SELECT 1 FROM json_each(metadata, '$.keywords') WHERE lower(value) = lower(?))"
-            args.append(f.keyword)
-        if f.license:
-            sql += (" AND (instr(lower(coalesce(json_extract(metadata, '$.license_url'), '')), lower(?)) > 0"
-                    " OR instr(lower(coalesce(json_extract(metadata, '$.copyright'), '')), lower(?)) > 0)")
-            args += [f.license, f.license]
-        if f.has_gps is not None:
-            sql += " AND lat IS NOT NULL" if f.has_gps else " AND lat IS NULL"
-        if f.date_from or f.date_to:
-            sql += " AND date_created IS NOT NULL"
-        if f.date_from:
-            sql += " AND date_created >= ?"
-            args.append(f.date_from)
-        if f.date_to:
-            sql += " AND substr(date_created, 1, ?) <= ?"
-            args += [len(f.date_to), f.date_to]
-        if f.kind:
-            sql += " AND kind = ?"
-            args.append(f.kind)
-        if f.located:
-            sql += " AND lat IS NOT NULL"
-        return [(r[0], r[1], r[2]) for r in self.db.execute(sql, args)]
 
-    def located(self, kinds: Sequence[str] | None = None) -> list[tuple[str, float, float]]:
-        where, args = kinds_clause(kinds, joiner=" AND ")
-        return [(r[0], r[1], r[2]) for r in self.db.execute(
-            f"SELECT asset_id, lat, lon FROM assets WHERE lat IS NOT NULL{where}", args)]
+class SqlVersions(Versions):
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
 
-    def any_located(self) -> bool:
-        return self.db.execute("SELECT 1 FROM assets WHERE lat IS NOT NULL LIMIT 1").fetchone() is not None
+    def get(self, file_sha256: str) -> Version | None:
+        row = self.db.execute("SELECT * FROM versions WHERE file_sha256=?", (file_sha256,)).fetchone()
+        return _version(row) if row else None
 
-    def newest_first(self, asset_ids: Sequence[str]) -> list[tuple[str, str]]:
-        rows = list(rows_in(self.db, "SELECT asset_id, kind, date_created FROM assets WHERE asset_id IN ({in})",
-                            asset_ids))
-        rows.sort(key=lambda r: r["asset_id"])
-        rows.sort(key=lambda r: r["date_created"] or "", reverse=True)  # NULL dates last, as in SQL DESC
-        return [(r["asset_id"], r["kind"]) for r in rows]
+    def of_asset(self, asset_id: str) -> list[Version]:
+        return [_version(r) for r in self.db.execute(
+            "SELECT * FROM versions WHERE asset_id=? ORDER BY first_seen", (asset_id,))]
+
+    def shas(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT file_sha256 FROM versions")}
+
+    def add(self, v: Version) -> None:
+        md = dumps(v.metadata) if v.metadata is not None else None
+        self.db.execute(
+            "INSERT INTO versions(file_sha256, asset_id, size, store_path, first_seen, metadata, date_created, lat,"
+            " lon) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(file_sha256) DO UPDATE SET metadata=excluded.metadata,"
+            " date_created=excluded.date_created, lat=excluded.lat, lon=excluded.lon"
+            " WHERE versions.metadata IS NULL AND excluded.metadata IS NOT NULL",
+            (v.file_sha256, v.asset_id, v.size, v.store_path, v.first_seen or now(), md, v.date_created, v.lat, v.lon))
+
+    def set_record(self, file_sha256: str, metadata: Mapping[str, Any], date_created: str | None,
+                   lat: float | None, lon: float | None) -> None:
+        self.db.execute("UPDATE versions SET metadata=?, date_created=?, lat=?, lon=? WHERE file_sha256=?",
+                        (dumps(metadata), date_created, lat, lon, file_sha256))
+
+    def iter_known(self, batch: int = 1000) -> Iterator[Version]:
+        last = ""
+        while True:
+            rows = self.db.execute("SELECT * FROM versions WHERE file_sha256 > ? AND metadata IS NOT NULL"
+                                   " ORDER BY file_sha256 LIMIT ?", (last, batch)).fetchall()
+            yield from map(_version, rows)
+            if len(rows) < batch:
+                return
+            last = rows[-1]["file_sha256"]
 
 
 class SqlFiles(Files):
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
 
-    def path(self, path: str) -> FileSeen | None:
-        row = self.db.execute("SELECT * FROM paths WHERE path=?", (path,)).fetchone()
+    def path(self, path: str) -> FileRecord | None:
+        row = self.db.execute(f"{_FILE_SELECT} WHERE p.path=?", (path,)).fetchone()
         return _file(row) if row else None
 
-    def of_asset(self, asset_id: str) -> list[FileSeen]:
-        return [_file(r) for r in self.db.execute(
-            "SELECT * FROM paths WHERE asset_id=? ORDER BY current DESC, last_seen DESC", (asset_id,))]
+    def get(self, file_id: int) -> FileRecord | None:
+        row = self.db.execute(f"{_FILE_SELECT} WHERE p.file_id=?", (file_id,)).fetchone()
+        return _file(row) if row else None
+
+    def get_many(self, file_ids: Sequence[int]) -> dict[int, FileRecord]:
+        return {r["file_id"]: _file(r) for r in rows_in(self.db, f"{_FILE_SELECT} WHERE p.file_id IN ({{in}})",
+                                                        file_ids)}
+
+    def of_asset(self, asset_id: str) -> list[FileRecord]:
+        return self.of_assets([asset_id]).get(asset_id, [])
+
+    def _by_asset(self, asset_ids: Sequence[str], where: str = "") -> dict[str, list[FileRecord]]:
+        """Files of these assets, current first, then most recently seen."""
+        out: dict[str, list[FileRecord]] = {}
+        for r in rows_in(self.db, f"{_FILE_SELECT} WHERE p.asset_id IN ({{in}}){where}", asset_ids):
+            out.setdefault(r["asset_id"], []).append(_file(r))
+        for files in out.values():
+            files.sort(key=lambda f: (f.current, f.last_seen, f.file_id), reverse=True)
+        return out
+
+    def of_assets(self, asset_ids: Sequence[str]) -> dict[str, list[FileRecord]]:
+        return self._by_asset(asset_ids)
+
+    def searchable(self, asset_ids: Sequence[str]) -> dict[str, list[FileRecord]]:
+        return self._by_asset(asset_ids, f" AND {_SEARCHABLE}")
+
+    def unlist(self, file_ids: Sequence[int]) -> None:
+        self.db.executemany("UPDATE paths SET searchable=0 WHERE file_id=?", [(f,) for f in file_ids])
+
+    def of_version(self, file_sha256: str) -> list[FileRecord]:
+        return [_file(r) for r in self.db.execute(f"{_FILE_SELECT} WHERE p.file_sha256=? ORDER BY p.file_id",
+                                                   (file_sha256,))]
 
     def current_paths(self, asset_id: str) -> list[str]:
         rows = self.db.execute("SELECT path FROM paths WHERE asset_id=? AND current=1 ORDER BY last_seen DESC",
@@ -187,32 +214,89 @@ class SqlFiles(Files):
                                (len(folder_prefix), folder_prefix)).fetchall()
         return [r[0] for r in rows]
 
-    def seen(self, path: str, asset_id: str, file_sha256: str, size: int, mtime_ns: int) -> None:
+    def seen(self, path: str, asset_id: str, file_sha256: str, size: int, mtime_ns: int) -> int:
         t = now()
         self.db.execute(
-            "INSERT INTO paths(path, asset_id, file_sha256, size, mtime_ns, current, first_seen, last_seen)"
-            " VALUES (?,?,?,?,?,1,?,?) ON CONFLICT(path) DO UPDATE SET asset_id=excluded.asset_id,"
-            " file_sha256=excluded.file_sha256, size=excluded.size, mtime_ns=excluded.mtime_ns, current=1,"
-            " last_seen=excluded.last_seen", (path, asset_id, file_sha256, size, mtime_ns, t, t))
+            "INSERT INTO paths(path, asset_id, file_sha256, size, mtime_ns, current, first_seen, last_seen, file_id,"
+            " searchable) VALUES (?,?,?,?,?,1,?,?, (SELECT COALESCE(MAX(file_id), 0) + 1 FROM paths), 1)"
+            " ON CONFLICT(path) DO UPDATE SET asset_id=excluded.asset_id, file_sha256=excluded.file_sha256,"
+            " size=excluded.size, mtime_ns=excluded.mtime_ns, current=1, last_seen=excluded.last_seen, searchable=1",
+            (path, asset_id, file_sha256, size, mtime_ns, t, t))
+        self.db.execute("DELETE FROM quarantine WHERE path=?", (path,))
+        return self.db.execute("SELECT file_id FROM paths WHERE path=?", (path,)).fetchone()[0]
+
+    def move(self, file_id: int, path: str, size: int, mtime_ns: int) -> None:
+        self.db.execute("UPDATE paths SET path=?, size=?, mtime_ns=?, current=1, searchable=1, last_seen=?"
+                        " WHERE file_id=?",
+                        (path, size, mtime_ns, now(), file_id))
         self.db.execute("DELETE FROM quarantine WHERE path=?", (path,))
 
     def retire(self, path: str) -> None:
         self.db.execute("UPDATE paths SET current=0 WHERE path=?", (path,))
 
-    def version(self, file_sha256: str) -> Version | None:
-        row = self.db.execute("SELECT * FROM versions WHERE file_sha256=?", (file_sha256,)).fetchone()
-        return _version(row) if row else None
+    def iter(self, kinds: Sequence[str] | None = None, batch: int = 1000) -> Iterator[FileRecord]:
+        where, args = kinds_clause(kinds, "a.kind", joiner=" AND ")
+        last: tuple[str, int] = ("", 0)
+        while True:
+            rows = self.db.execute(
+                f"{_FILE_SELECT} JOIN assets a ON a.asset_id = p.asset_id WHERE {_SEARCHABLE}{where}"
+                " AND (p.asset_id > ? OR (p.asset_id = ? AND p.file_id > ?)) ORDER BY p.asset_id, p.file_id LIMIT ?",
+                (*args, last[0], last[0], last[1], batch)).fetchall()
+            yield from map(_file, rows)
+            if len(rows) < batch:
+                return
+            last = (rows[-1]["asset_id"], rows[-1]["file_id"])
 
-    def versions_of(self, asset_id: str) -> list[Version]:
-        return [_version(r) for r in self.db.execute(
-            "SELECT * FROM versions WHERE asset_id=? ORDER BY first_seen", (asset_id,))]
+    def filter(self, f: AssetFilter) -> list[tuple[int, str, float | None, float | None]]:
+        sql = ("SELECT p.file_id, p.asset_id, v.lat, v.lon FROM paths p JOIN versions v ON v.file_sha256 = p.file_sha256"
+               f" JOIN assets a ON a.asset_id = p.asset_id WHERE {_SEARCHABLE}")
+        args: list = []
+        md = "v.metadata"
+        if f.creator:
+            sql += (f" AND (EXISTS (SELECT 1 FROM json_each({md}, '$.creator') WHERE lower(value) = lower(?))"
+                    f" OR lower(json_extract({md}, '$.artist')) = lower(?))")
+            args += [f.creator, f.creator]
+        if f.keyword:
+            sql += f" AND EXISTS (SELECT 1 FROM json_each({md}, '$.keywords') WHERE lower(value) = lower(?))"
+            args.append(f.keyword)
+        if f.license:
+            sql += (f" AND (instr(lower(coalesce(json_extract({md}, '$.license_url'), '')), lower(?)) > 0"
+                    f" OR instr(lower(coalesce(json_extract({md}, '$.copyright'), '')), lower(?)) > 0)")
+            args += [f.license, f.license]
+        if f.has_gps is not None:
+            sql += " AND v.lat IS NOT NULL" if f.has_gps else " AND v.lat IS NULL"
+        if f.date_from or f.date_to:
+            sql += " AND v.date_created IS NOT NULL"
+        if f.date_from:
+            sql += " AND v.date_created >= ?"
+            args.append(f.date_from)
+        if f.date_to:
+            sql += " AND substr(v.date_created, 1, ?) <= ?"
+            args += [len(f.date_to), f.date_to]
+        if f.kind:
+            sql += " AND a.kind = ?"
+            args.append(f.kind)
+        if f.located:
+            sql += " AND v.lat IS NOT NULL"
+        return [(r[0], r[1], r[2], r[3]) for r in self.db.execute(sql, args)]
 
-    def version_shas(self) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT file_sha256 FROM versions")}
+    def located(self, kinds: Sequence[str] | None = None) -> list[tuple[int, str, float, float]]:
+        where, args = kinds_clause(kinds, "a.kind", joiner=" AND ")
+        return [(r[0], r[1], r[2], r[3]) for r in self.db.execute(
+            "SELECT p.file_id, p.asset_id, v.lat, v.lon FROM paths p JOIN versions v ON v.file_sha256 = p.file_sha256"
+            f" JOIN assets a ON a.asset_id = p.asset_id WHERE v.lat IS NOT NULL AND {_SEARCHABLE}{where}", args)]
 
-    def add_version(self, file_sha256: str, asset_id: str, size: int, store_path: str) -> None:
-        self.db.execute("INSERT OR IGNORE INTO versions(file_sha256, asset_id, size, store_path, first_seen)"
-                        " VALUES (?,?,?,?,?)", (file_sha256, asset_id, size, store_path, now()))
+    def any_located(self) -> bool:
+        return self.db.execute("SELECT 1 FROM versions WHERE lat IS NOT NULL LIMIT 1").fetchone() is not None
+
+    def newest_first(self, file_ids: Sequence[int]) -> list[tuple[int, str, str]]:
+        rows = list(rows_in(self.db, "SELECT p.file_id, p.asset_id, a.kind, v.date_created FROM paths p"
+                                     " JOIN assets a ON a.asset_id = p.asset_id"
+                                     " LEFT JOIN versions v ON v.file_sha256 = p.file_sha256 WHERE p.file_id IN ({in})",
+                            file_ids))
+        rows.sort(key=lambda r: (r["asset_id"], r["file_id"]))
+        rows.sort(key=lambda r: r["date_created"] or "", reverse=True)  # undated last, as SQL's DESC puts NULL
+        return [(r["file_id"], r["asset_id"], r["kind"]) for r in rows]
 
 
 class SqlQuarantine(Quarantine):

@@ -9,24 +9,24 @@ from mediaground.catalog.base import Flags, Ocr, Terms
 from mediaground.catalog.records import UnknownTerm
 from mediaground.util import now
 
-_INSERT_TERM = "INSERT OR IGNORE INTO unknown_terms(asset_id, field, term, seen_at) VALUES (?,?,?,?)"
+_INSERT_TERM = "INSERT OR IGNORE INTO unknown_terms(file_id, asset_id, field, term, seen_at) VALUES (?,?,?,?,?)"
 
 
 class SqlTerms(Terms):
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
 
-    def replace(self, asset_id: str, terms: Iterable[tuple[str, str]], seen_at: str) -> None:
-        self.db.execute("DELETE FROM unknown_terms WHERE asset_id=?", (asset_id,))
-        self.db.executemany(_INSERT_TERM, [(asset_id, f, t, seen_at) for f, t in terms])
+    def replace(self, file_id: int, asset_id: str, terms: Iterable[tuple[str, str]], seen_at: str) -> None:
+        self.db.execute("DELETE FROM unknown_terms WHERE file_id=?", (file_id,))
+        self.db.executemany(_INSERT_TERM, [(file_id, asset_id, f, t, seen_at) for f, t in terms])
 
-    def replace_all(self, terms: Iterable[tuple[str, str, str]], seen_at: str) -> None:
+    def replace_all(self, terms: Iterable[tuple[int, str, str, str]], seen_at: str) -> None:
         self.db.execute("DELETE FROM unknown_terms")
-        self.db.executemany(_INSERT_TERM, [(a, f, t, seen_at) for a, f, t in terms])
+        self.db.executemany(_INSERT_TERM, [(fid, a, f, t, seen_at) for fid, a, f, t in terms])
 
     def all(self) -> list[UnknownTerm]:
-        return [UnknownTerm(r[0], r[1], r[2], r[3]) for r in self.db.execute(
-            "SELECT asset_id, field, term, seen_at FROM unknown_terms ORDER BY seen_at, asset_id")]
+        return [UnknownTerm(r[0], r[1], r[2], r[3], r[4]) for r in self.db.execute(
+            "SELECT file_id, asset_id, field, term, seen_at FROM unknown_terms ORDER BY seen_at, asset_id, file_id")]
 
 
 class SqlOcr(Ocr):

@@ -4,7 +4,7 @@
 is refused; older versions are migrated forward by the steps in `MIGRATIONS`.
 """
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -208,8 +208,74 @@ CREATE TABLE asset_flags (
 );
 """
 
+# Version 5: the asset is the essence, each file its own record. What a file's bytes say (its
+# normalized record, date and trusted place) moves from the asset to the file version; every path
+# gets a stable integer id and its own full-text document; unknown vocabulary terms are per file.
+# Versions older catalogs never read (a second copy with other tags) keep metadata NULL, and their
+# current paths get mtime -1 so the next `index` reads them; so do copies that shared one record.
+SCHEMA_V5 = """
+ALTER TABLE versions ADD COLUMN metadata TEXT;
+ALTER TABLE versions ADD COLUMN date_created TEXT;
+ALTER TABLE versions ADD COLUMN lat REAL;
+ALTER TABLE versions ADD COLUMN lon REAL;
+UPDATE versions SET
+    metadata = (SELECT a.metadata FROM assets a WHERE a.current_sha256 = versions.file_sha256),
+    date_created = (SELECT a.date_created FROM assets a WHERE a.current_sha256 = versions.file_sha256),
+    lat = (SELECT a.lat FROM assets a WHERE a.current_sha256 = versions.file_sha256),
+    lon = (SELECT a.lon FROM assets a WHERE a.current_sha256 = versions.file_sha256)
+    WHERE EXISTS (SELECT 1 FROM assets a WHERE a.current_sha256 = versions.file_sha256);
+CREATE INDEX versions_date ON versions(date_created);
+CREATE INDEX versions_lat_lon ON versions(lat, lon);
+
+ALTER TABLE paths ADD COLUMN file_id INTEGER;
+UPDATE paths SET file_id = rowid;
+-- searchable: the file stands for its asset in search (a current file; or, once every file of the
+-- asset is gone, the files it had last), with a full-text document and the words of its version
+ALTER TABLE paths ADD COLUMN searchable INTEGER NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX paths_file_id ON paths(file_id);
+CREATE INDEX paths_sha ON paths(file_sha256);
+UPDATE paths SET mtime_ns = -1 WHERE current = 1 AND (
+    file_sha256 IN (SELECT file_sha256 FROM versions WHERE metadata IS NULL)
+    OR asset_id IN (SELECT asset_id FROM paths WHERE current = 1 GROUP BY asset_id HAVING COUNT(*) > 1));
+
+-- one full-text document per file; its rowid is the file's id
+CREATE VIRTUAL TABLE file_fts USING fts5(
+    asset_id UNINDEXED, title, caption, keywords, labels, creator, place, filename, other,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO file_fts(rowid, asset_id, title, caption, keywords, labels, creator, place, filename, other)
+    SELECT p.file_id, p.asset_id, f.title, f.caption, f.keywords, f.labels, f.creator, f.place, f.filename, f.other
+    FROM paths p JOIN fts f ON f.asset_id = p.asset_id JOIN assets a ON a.asset_id = p.asset_id
+    WHERE p.file_sha256 = a.current_sha256
+      AND (p.current = 1 OR NOT EXISTS (SELECT 1 FROM paths q WHERE q.asset_id = p.asset_id AND q.current = 1));
+DROP TABLE fts;
+UPDATE paths SET searchable = 1 WHERE file_id IN (SELECT rowid FROM file_fts);
+
+CREATE TABLE unknown_terms_v5 (
+    file_id   INTEGER NOT NULL,
+    asset_id  TEXT NOT NULL REFERENCES assets(asset_id) ON DELETE CASCADE,
+    field     TEXT NOT NULL,
+    term      TEXT NOT NULL,
+    seen_at   TEXT NOT NULL,
+    PRIMARY KEY (file_id, field, term)
+);
+INSERT OR IGNORE INTO unknown_terms_v5(file_id, asset_id, field, term, seen_at)
+    SELECT p.file_id, u.asset_id, u.field, u.term, u.seen_at FROM unknown_terms u
+    JOIN assets a ON a.asset_id = u.asset_id JOIN paths p ON p.asset_id = u.asset_id AND p.file_sha256 = a.current_sha256;
+DROP TABLE unknown_terms;
+ALTER TABLE unknown_terms_v5 RENAME TO unknown_terms;
+CREATE INDEX unknown_terms_asset ON unknown_terms(asset_id);
+
+DROP INDEX assets_date;
+DROP INDEX assets_lat_lon;
+ALTER TABLE assets DROP COLUMN metadata;
+ALTER TABLE assets DROP COLUMN date_created;
+ALTER TABLE assets DROP COLUMN lat;
+ALTER TABLE assets DROP COLUMN lon;
+"""
+
 # version reached → SQL that brings the previous version to it
-MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4}
+MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, 5: SCHEMA_V5}
 
 
 def split_script(script: str) -> list[str]:

@@ -14,8 +14,8 @@ from mediaground.catalog.base import FTS_COLUMNS, Audio, FullText
 from mediaground.catalog.records import AudioInfo, Segment
 from mediaground.catalog.sqlite.common import rows_in
 
-# bm25 weights follow FTS_COLUMNS (asset_id first, unindexed)
-_BM25 = "bm25(fts, 0, 3.0, 2.0, 2.0, 1.0, 1.0, 1.0, 0.5, 0.5)"
+# bm25 weights follow the table's columns (asset_id first, unindexed), then FTS_COLUMNS
+_BM25 = "bm25(file_fts, 0, 3.0, 2.0, 2.0, 1.0, 1.0, 1.0, 0.5, 0.5)"
 
 
 def match_expression(words: Sequence[str], all_words: bool) -> str:
@@ -25,28 +25,34 @@ def match_expression(words: Sequence[str], all_words: bool) -> str:
 
 
 class SqlFullText(FullText):
+    """One FTS5 row per file; its rowid is the file id, so replacing a document is a rowid lookup."""
+
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
 
-    def set(self, asset_id: str, fields: Mapping[str, str]) -> None:
-        self.db.execute("DELETE FROM fts WHERE asset_id=?", (asset_id,))
-        self.db.execute(f"INSERT INTO fts(asset_id, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})",
-                        (asset_id, *(fields.get(c, "") for c in FTS_COLUMNS)))
+    def set(self, file_id: int, asset_id: str, fields: Mapping[str, str]) -> None:
+        self.db.execute("DELETE FROM file_fts WHERE rowid=?", (file_id,))
+        self.db.execute(f"INSERT INTO file_fts(rowid, asset_id, {', '.join(FTS_COLUMNS)})"
+                        f" VALUES (?, ?{', ?' * len(FTS_COLUMNS)})",
+                        (file_id, asset_id, *(fields.get(c, "") for c in FTS_COLUMNS)))
 
-    def fields(self, asset_id: str) -> dict[str, str]:
-        return self.fields_of_many([asset_id]).get(asset_id, {})
+    def delete(self, file_ids: Sequence[int]) -> None:
+        self.db.executemany("DELETE FROM file_fts WHERE rowid=?", [(f,) for f in file_ids])
 
-    def fields_of_many(self, asset_ids: Sequence[str]) -> dict[str, dict[str, str]]:
-        rows = rows_in(self.db, f"SELECT asset_id, {', '.join(FTS_COLUMNS)} FROM fts WHERE asset_id IN ({{in}})",
-                       asset_ids)
+    def fields(self, file_id: int) -> dict[str, str]:
+        return self.fields_of_many([file_id]).get(file_id, {})
+
+    def fields_of_many(self, file_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        rows = rows_in(self.db, f"SELECT rowid, {', '.join(FTS_COLUMNS)} FROM file_fts WHERE rowid IN ({{in}})",
+                       file_ids)
         return {r[0]: dict(zip(FTS_COLUMNS, tuple(r)[1:])) for r in rows}
 
-    def search(self, words: Sequence[str], all_words: bool, limit: int) -> list[tuple[str, float]]:
+    def search(self, words: Sequence[str], all_words: bool, limit: int) -> list[tuple[int, str, float]]:
         if not words:
             return []
-        rows = self.db.execute(f"SELECT asset_id, {_BM25} AS rank FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ?",
-                               (match_expression(words, all_words), limit)).fetchall()
-        return [(r[0], -r[1]) for r in rows]
+        rows = self.db.execute(f"SELECT rowid, asset_id, {_BM25} AS rank FROM file_fts WHERE file_fts MATCH ?"
+                               " ORDER BY rank LIMIT ?", (match_expression(words, all_words), limit)).fetchall()
+        return [(r[0], r[1], -r[2]) for r in rows]
 
 
 def _info(r: sqlite3.Row) -> AudioInfo:

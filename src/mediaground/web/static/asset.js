@@ -7,7 +7,10 @@
   const status = $("status");
   const raw = location.pathname.replace(/^\/asset\//, "");
   const assetId = decodeURIComponent(raw);
-  const startAt = Number(new URLSearchParams(location.search).get("t"));
+  const params = new URLSearchParams(location.search);
+  const startAt = Number(params.get("t"));
+  const fileId = params.get("file");  // the file of the asset a result cited: its own tags and bytes
+  const fileQ = fileId && /^[0-9]+$/.test(fileId) ? `?file=${fileId}` : "";
   let media = null;
 
   function text(value) {
@@ -30,14 +33,14 @@
     const id = enc(asset.asset_id);
     if (asset.kind === "image") {
       const img = el("img", { src: `/thumbs/${id}?size=1024`, alt: String(asset.metadata && (asset.metadata.caption || asset.metadata.title) || asset.asset_id), className: "full" });
-      img.addEventListener("error", () => { if (!img.dataset.fallback) { img.dataset.fallback = "1"; img.src = `/media/${id}`; } });
-      box.append(el("a", { href: `/media/${id}`, title: "open the original" }, img));
+      img.addEventListener("error", () => { if (!img.dataset.fallback) { img.dataset.fallback = "1"; img.src = `/media/${id}${fileQ}`; } });
+      box.append(el("a", { href: `/media/${id}${fileQ}`, title: "open the original" }, img));
     } else if (asset.kind === "audio" || asset.kind === "video") {
-      media = player(asset.kind, `/media/${id}`, isFinite(startAt) && startAt > 0 ? startAt : null);
+      media = player(asset.kind, `/media/${id}${fileQ}`, isFinite(startAt) && startAt > 0 ? startAt : null);
       if (asset.kind === "video") media.poster = `/thumbs/${id}?size=1024`;
       box.append(media);
     } else {
-      box.append(el("a", { href: `/media/${id}`, text: "open the file" }));
+      box.append(el("a", { href: `/media/${id}${fileQ}`, text: "open the file" }));
     }
   }
 
@@ -116,7 +119,7 @@
   async function load() {
     let data;
     try {
-      data = await getJSON(`/api/assets/${enc(assetId)}`);
+      data = await getJSON(`/api/assets/${enc(assetId)}${fileQ}`);
     } catch (err) {
       status.textContent = `Could not load asset ${assetId}: ${err.message}`;
       status.classList.add("error");
@@ -124,7 +127,7 @@
     }
     const asset = data.asset || {};
     const md = asset.metadata || {};
-    const title = md.title || md.caption || basename((asset.paths || [])[0]) || asset.asset_id;
+    const title = md.title || md.caption || basename(asset.path || (asset.paths || [])[0]) || asset.asset_id;
     document.title = `${title} — mediaground`;
     $("title").textContent = String(title);
     status.textContent = "";

@@ -115,7 +115,8 @@ const MG = (() => {
     const opts = options || {};
     const l = links(result);
     const start = num(result.start);
-    const page = start !== null && start > 0 ? `${l.page}?t=${start}` : l.page;
+    const join = l.page.includes("?") ? "&" : "?";  // the page link may name the file the result cites
+    const page = start !== null && start > 0 ? `${l.page}${join}t=${start}` : l.page;
     const title = result.caption || basename(result.path) || result.asset_id;
     const card = el("article", { className: `card kind-${String(result.kind || "other").replace(/[^a-z]/g, "")}`,
                                  dataset: { assetId: String(result.asset_id) } });
