@@ -91,7 +91,7 @@ IMAGE_FIELDS: dict[str, list[Any]] = {
     "height": ["Composite:ImageSize"],
     "gps_lat": ["Composite:GPSLatitude"],
     "gps_lon": ["Composite:GPSLongitude"],
-    "gps_alt": ["Composite:GPSAltitude"],
+    "gps_alt": ["Composite:GPSAltitude", "GPS:GPSAltitude"],  # the composite needs GPSAltitudeRef
     "city": [D(("XMP-iptcExt:LocationShownCity", "XMP-photoshop:City"), "IPTC:City")],
     "state": [D(("XMP-iptcExt:LocationShownProvinceState", "XMP-photoshop:State"), "IPTC:Province-State")],
     "country": [D(("XMP-iptcExt:LocationShownCountryName", "XMP-photoshop:Country"),
