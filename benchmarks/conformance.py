@@ -42,7 +42,6 @@ from typing import Any
 
 from mediaground.media.sniff import sniff
 from mediaground.metadata.read import read_metadata
-from mediaground.metadata.record import MetadataRecord
 
 SKIP = {"MANIFEST.tsv", "README.md", "README"}
 

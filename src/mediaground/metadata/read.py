@@ -1,32 +1,46 @@
 """Read an asset's embedded metadata into one normalized `MetadataRecord`.
 
-Images are read with exiv2 (pyexiv2), audio and video with mutagen, with ffmpeg (PyAV) filling
-what mutagen cannot see (RIFF INFO in WAV, AVI, MKV, durations). When standards disagree the
-first source with a value wins, and `record.sources` says which one it was:
+Images are read with exiv2 (pyexiv2), their pixel size with Pillow; audio and video with mutagen,
+with ffmpeg (PyAV) filling what mutagen cannot see (RIFF INFO in WAV, AVI, MKV, durations).
+Where several tags say the same thing, images follow the Metadata Working Group guidance as
+ExifTool's MWG module implements it, and `record.sources` names the tag each value came from:
 
-* Descriptive fields (title, caption, creator, credit, copyright, place): XMP, then IPTC IIM,
-  then EXIF. XMP is what current tools edit and is always Unicode, IIM is its legacy mirror, and
-  EXIF's ImageDescription/Artist/Copyright are often camera placeholders. This is the order
-  Google's image-license reader uses (dc:creator, then IIM 2:80 By-line, then EXIF Artist).
-* Licensor (licensor_url, licensor_name): XMP PLUS `plus:Licensor`, a Seq of structs (exiv2 keys
-  `Xmp.plus.Licensor[n]/plus:LicensorURL` / `.../plus:LicensorName`); the first licensor that has
-  a value wins, for each of the two fields separately. Neither IIM nor EXIF has a licensor.
-* Keywords: XMP dc:subject, IPTC 2:25 Keywords and Windows XPKeywords merged, de-duplicated
-  case-insensitively (the first spelling is kept).
-* Camera and technical fields (make, model, lens, orientation): EXIF, then XMP, because the
-  camera wrote EXIF and XMP copies are derived. Pixel size: what exiv2 reads from the image
-  container, then tags (tags often still describe the original before resizing).
+* EXIF first for caption (ImageDescription), creator (Artist, "; "-separated) and copyright, unless
+  it is blank or a camera placeholder ("OLYMPUS DIGITAL CAMERA"); the camera wrote it, and MWG
+  writers keep it in step.
+* XMP against IPTC IIM, decided by Photoshop's IPTC digest (IRB 0x0425, JPEG APP13, TIFF tag
+  34377, PSD image resources): when it is absent or matches the IIM block, XMP wins (it is Unicode
+  and current tools keep the IIM in step); when it does not match, the IIM was edited by a tool
+  that does not know XMP, and the IIM wins for the fields it holds ("iptc-digest-stale" warning).
+  This decides title, caption, headline, source, creator, credit, copyright, keywords (from the
+  winning source alone, never a union), the legacy place fields and the IIM dates.
+* Legacy place fields (city, state, country, country_code, location): IPTC Extension
+  LocationShown[1], then IPTC Core/photoshop, against IIM as above; `location_shown` (every
+  LocationShown item) and `location_created` (the first LocationCreated item) are read whole.
+* date_created: MWG DateTimeOriginal (EXIF DateTimeOriginal + OffsetTimeOriginal, then XMP
+  photoshop:DateCreated against IIM 2:55 + 2:60), then MWG CreateDate (EXIF DateTimeDigitized +
+  OffsetTimeDigitized, then XMP xmp:CreateDate against IIM 2:62 + 2:63). ISO 8601 in whole seconds,
+  with the offset as ±HH:MM when the source has one.
+* Licensor (licensor_url, licensor_name): XMP PLUS `plus:Licensor`, a Seq of structs; the first
+  licensor that has a value wins, for each of the two fields separately.
+* Camera and technical fields (make, model, lens, orientation): EXIF, then XMP.
+* Pixel size: the primary image as Pillow reads its header ("pillow:size"); for camera RAW and
+  what Pillow cannot open, what exiv2 reads from the container ("exiv2:pixels"); then the tags
+  (PixelXDimension, ImageWidth: often the size before a resize).
 * GPS: the EXIF GPS IFD, else XMP exif:GPSLatitude/GPSLongitude ("55,2.3256N").
   Out-of-range coordinates are dropped ("gps-out-of-range"); (0, 0) is kept but flagged
   ("gps-null-island").
-* date_created: EXIF DateTimeOriginal (+ OffsetTimeOriginal), XMP photoshop:DateCreated,
-  XMP xmp:CreateDate, IPTC DateCreated + TimeCreated, EXIF DateTimeDigitized.
-* Audio/video: the container's own tags (ID3, Vorbis comments, MP4 atoms), then ffmpeg's view.
+* Audio/video: the container's own tags (ID3, Vorbis comments, MP4 atoms), then ffmpeg's view; an
+  ID3 tag is read even when the MPEG frames behind it do not sync.
 
 A bad tag never fails an ingest: `read_metadata` does not raise; problems are appended to
-`record.warnings` as "code" or "code: detail", and an unreadable file gives a record holding
-whatever could be read plus a warning.
+`record.warnings` as "code" or "code: detail". A broken tag block costs that block only: an EXIF
+APP1 that makes exiv2 refuse a JPEG is skipped and the rest re-read ("exif-unreadable"); an XMP
+packet exiv2 rejects is read leniently (`xmp.parse_lenient`, "xmp-invalid"); a file exiv2 cannot
+open at all still gets its pixel size and any XMP packet found in its bytes ("tags-unreadable").
+Only a file nothing can read gives "metadata-unreadable".
 """
+
 
 from __future__ import annotations
 
@@ -369,7 +383,11 @@ def _iim_stale(path: Path, fmt: str | None, data: bytes | None, exif: dict[str, 
 
 
 def _digest_stale(iim: bytes | None, digest: bytes | None) -> bool:
-    return iim is not None and digest is not None and hashlib.md5(iim).digest() != digest
+    """A TIFF stores the IIM padded with NULs to a whole number of LONGs; writers (ExifTool) digest
+    it without the padding, so both count as current."""
+    if iim is None or digest is None:
+        return False
+    return digest not in (hashlib.md5(iim).digest(), hashlib.md5(iim.rstrip(b"\x00")).digest())
 
 
 def _irb_dict(payload: bytes) -> dict[int, bytes] | None:
