@@ -276,7 +276,7 @@ def _read_image(path: Path, fmt: str | None, rec: MetadataRecord, quiet: bool = 
         _, legacy = legacy_xmp_segments(data)
         if legacy:
             rec.warnings.append("xmp-legacy-signature")
-            xmp = _with_warnings(rec, parse_lenient(legacy))
+            xmp = _with_warnings(rec, parse_packet(legacy))
     size = _pixel_size(path, fmt, data)
     if img is None and not xmp and (size is not None or not quiet):
         # GIF's "XMP DataXMP" extension, or a file exiv2 cannot open: scan the bytes for the packet.
