@@ -5,7 +5,11 @@ format and the image model's labels, `SearchDocument` gives the two views search
 
 * `fields`: the full-text columns (title, caption, keywords, labels, creator, place, filename,
   other), ranked with per-column weights by the catalog's full-text index;
-* `text`: the sentence the text space embeds (title, caption, alt text, keywords, place).
+* `text`: the sentence the text space embeds (title, headline, caption, alt text, keywords, place).
+
+The IPTC headline is searched with the title and embedded beside it; the IPTC source (who holds
+the original) with the creator, credit and copyright; the IPTC Extension locations (shown, created)
+are part of the place.
 
 Ingest, re-normalization after a vocabulary change and the filling of text spaces all build it
 here, so the full-text row and the text vector always describe the same record.
@@ -19,7 +23,7 @@ from typing import Any, Mapping, Sequence
 
 from mediaground.metadata.record import MetadataRecord
 
-_EMBEDDED = ("title", "caption", "alt_text", "keywords", "place")
+_EMBEDDED = ("title", "headline", "caption", "alt_text", "keywords", "place")
 _OTHER = ("artist", "album", "genre", "comment")
 
 
@@ -72,11 +76,11 @@ class SearchDocument:
     def fields(self) -> dict[str, str]:
         s = self.searchable
         return {
-            "title": s.get("title", ""),
+            "title": " ".join(filter(None, [s.get("title", ""), s.get("headline", "")])),
             "caption": " ".join(filter(None, [s.get("caption", ""), s.get("alt_text", "")])),
             "keywords": s.get("keywords", ""),
             "labels": "; ".join(self.labels),
-            "creator": " ".join(filter(None, [s.get("creator", ""), s.get("credit", ""), s.get("copyright", "")])),
+            "creator": " ".join(filter(None, [s.get(k, "") for k in ("creator", "credit", "copyright", "source")])),
             "place": s.get("place", ""),
             "filename": self.filename,
             "other": " ".join(filter(None, [s.get(k, "") for k in _OTHER] + [self.format])),

@@ -29,13 +29,20 @@ Mapping (schema.org term <- source):
   (Accessibility), `Iptc4xmpCore:ExtDescrAccessibility`) have no schema.org term and are left out:
   `accessibilitySummary` describes a work's accessibility features, not what an image shows, and
   `abstract`/`description` already say other things (description carries the caption).
+* `headline` <- headline (IPTC Headline: IIM 2:105, photoshop:Headline). The IPTC Source (who
+  holds the original, IIM 2:115) has no schema.org term (`sourceOrganization` is the
+  organization on whose behalf a work was created, `isBasedOn` a work) and is left out.
 * `dateCreated` <- date_created (ISO 8601 as read).
 * `contentLocation` <- a Place: `name` from location, city, state, country; `address` a
   PostalAddress (addressLocality city, addressRegion state, addressCountry country code, else
   country name); `geo` GeoCoordinates (latitude, longitude, elevation) from the GPS tags, as
   read (the reader already drops out-of-range coordinates). The legacy IPTC city/state/country
   fields do not say whether they mean the place shown or where the shot was taken; schema.org's
-  contentLocation ("location depicted or described") is what Google reads for photos.
+  contentLocation ("location depicted or described") is what Google reads for photos. When the
+  record has IPTC Extension LocationShown items, `contentLocation` is one Place per item instead
+  (name from LocationName and Sublocation, the same address and geo rules), and the record's GPS
+  position (where the camera was) goes to `locationCreated` instead, unless that has its own.
+* `locationCreated` <- location_created (IPTC Extension LocationCreated), a Place by the same rules.
 * `keywords` <- keywords, as a list (a keyword holding a comma stays one keyword).
 * `genre` <- genre (audio/video tags).
 * `encodingFormat` <- MIME type.
@@ -261,6 +268,29 @@ def _place(md: Mapping[str, Any]) -> dict[str, Any] | None:
     return place
 
 
+def _location_place(loc: Any) -> dict[str, Any] | None:
+    """An IPTC Extension location (a record's `location_shown` item or `location_created`) as a Place."""
+    if not isinstance(loc, Mapping):
+        return None
+    names = ", ".join(str(loc[k]).strip() for k in ("name", "sublocation") if isinstance(loc.get(k), str) and loc[k].strip())
+    return _place({**loc, "location": names})
+
+
+def _locations(md: Mapping[str, Any]) -> tuple[Any, Any]:
+    """(contentLocation, locationCreated). Without IPTC Extension LocationShown items the place shown
+    is the legacy place fields with the GPS position, as before. With them, each item is a Place
+    shown, and the GPS position (where the camera was) goes to locationCreated, beside or into the
+    IPTC Extension LocationCreated."""
+    shown = [p for p in map(_location_place, md.get("location_shown") or []) if p]
+    created = _location_place(md.get("location_created"))
+    if not shown:
+        return _place(md), created
+    geo = (_place({k: md.get(k) for k in ("gps_lat", "gps_lon", "gps_alt")}) or {}).get("geo")
+    if geo and not (created or {}).get("geo"):
+        created = {**(created or {"@type": "Place"}), "geo": geo}
+    return (shown[0] if len(shown) == 1 else shown), created
+
+
 def _first_path(asset: Mapping[str, Any]) -> str | None:
     """The file described (a `show` record names it), else the first current path."""
     if asset.get("path"):
@@ -289,6 +319,7 @@ def to_jsonld(asset: Mapping[str, Any]) -> dict[str, Any]:
     kind = asset.get("kind")
     md: Mapping[str, Any] = asset.get("metadata") or {}
     path = _first_path(asset)
+    content_location, location_created = _locations(md)
 
     doc: dict[str, Any] = {"@context": CONTEXT, "@type": _TYPES.get(kind, "MediaObject"),
                            "@id": ID_PREFIX + doc_key(asset), "identifier": asset_id}
@@ -298,6 +329,7 @@ def to_jsonld(asset: Mapping[str, Any]) -> dict[str, Any]:
     caption = md.get("caption")
     fields: list[tuple[str, Any]] = [
         ("name", title),
+        ("headline", md.get("headline")),
         ("caption", caption),
         ("description", caption or md.get("comment")),
         ("creator", [{"@type": "Organization" if looks_like_organization(n) else "Person", "name": n}
@@ -307,7 +339,8 @@ def to_jsonld(asset: Mapping[str, Any]) -> dict[str, Any]:
         ("license", _link(md.get("license_url"))),
         ("acquireLicensePage", _link(md.get("licensor_url"))),
         ("dateCreated", md.get("date_created")),
-        ("contentLocation", _place(md)),
+        ("contentLocation", content_location),
+        ("locationCreated", location_created),
         ("keywords", [k for k in md.get("keywords") or [] if isinstance(k, str) and k.strip()]),
         ("genre", md.get("genre")),
         ("encodingFormat", asset.get("mime")),

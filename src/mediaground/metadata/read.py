@@ -1,39 +1,55 @@
 """Read an asset's embedded metadata into one normalized `MetadataRecord`.
 
-Images are read with exiv2 (pyexiv2), audio and video with mutagen, with ffmpeg (PyAV) filling
-what mutagen cannot see (RIFF INFO in WAV, AVI, MKV, durations). When standards disagree the
-first source with a value wins, and `record.sources` says which one it was:
+Images are read with exiv2 (pyexiv2), their pixel size with Pillow; audio and video with mutagen,
+with ffmpeg (PyAV) filling what mutagen cannot see (RIFF INFO in WAV, AVI, MKV, durations).
+Where several tags say the same thing, images follow the Metadata Working Group guidance as
+ExifTool's MWG module implements it, and `record.sources` names the tag each value came from:
 
-* Descriptive fields (title, caption, creator, credit, copyright, place): XMP, then IPTC IIM,
-  then EXIF. XMP is what current tools edit and is always Unicode, IIM is its legacy mirror, and
-  EXIF's ImageDescription/Artist/Copyright are often camera placeholders. This is the order
-  Google's image-license reader uses (dc:creator, then IIM 2:80 By-line, then EXIF Artist).
-* Licensor (licensor_url, licensor_name): XMP PLUS `plus:Licensor`, a Seq of structs (exiv2 keys
-  `Xmp.plus.Licensor[n]/plus:LicensorURL` / `.../plus:LicensorName`); the first licensor that has
-  a value wins, for each of the two fields separately. Neither IIM nor EXIF has a licensor.
-* Keywords: XMP dc:subject, IPTC 2:25 Keywords and Windows XPKeywords merged, de-duplicated
-  case-insensitively (the first spelling is kept).
-* Camera and technical fields (make, model, lens, orientation): EXIF, then XMP, because the
-  camera wrote EXIF and XMP copies are derived. Pixel size: what exiv2 reads from the image
-  container, then tags (tags often still describe the original before resizing).
+* EXIF first for caption (ImageDescription), creator (Artist, "; "-separated) and copyright, unless
+  it is blank or a camera placeholder ("OLYMPUS DIGITAL CAMERA"); the camera wrote it, and MWG
+  writers keep it in step.
+* XMP against IPTC IIM, decided by Photoshop's IPTC digest (IRB 0x0425, JPEG APP13, TIFF tag
+  34377, PSD image resources): when it is absent or matches the IIM block, XMP wins (it is Unicode
+  and current tools keep the IIM in step); when it does not match, the IIM was edited by a tool
+  that does not know XMP, and the IIM wins for the fields it holds ("iptc-digest-stale" warning).
+  This decides title, caption, headline, source, creator, credit, copyright, keywords (from the
+  winning source alone, never a union), the legacy place fields and the IIM dates.
+* Legacy place fields (city, state, country, country_code, location): IPTC Extension
+  LocationShown[1], then IPTC Core/photoshop, against IIM as above; `location_shown` (every
+  LocationShown item) and `location_created` (the first LocationCreated item) are read whole.
+* date_created: MWG DateTimeOriginal (EXIF DateTimeOriginal + OffsetTimeOriginal, then XMP
+  photoshop:DateCreated against IIM 2:55 + 2:60), then MWG CreateDate (EXIF DateTimeDigitized +
+  OffsetTimeDigitized, then XMP xmp:CreateDate against IIM 2:62 + 2:63). ISO 8601 in whole seconds,
+  with the offset as ±HH:MM when the source has one.
+* Licensor (licensor_url, licensor_name): XMP PLUS `plus:Licensor`, a Seq of structs; the first
+  licensor that has a value wins, for each of the two fields separately.
+* Camera and technical fields (make, model, lens, orientation): EXIF, then XMP.
+* Pixel size: the primary image as Pillow reads its header ("pillow:size"); for camera RAW and
+  what Pillow cannot open, what exiv2 reads from the container ("exiv2:pixels"); then the tags
+  (PixelXDimension, ImageWidth: often the size before a resize).
 * GPS: the EXIF GPS IFD, else XMP exif:GPSLatitude/GPSLongitude ("55,2.3256N").
   Out-of-range coordinates are dropped ("gps-out-of-range"); (0, 0) is kept but flagged
   ("gps-null-island").
-* date_created: EXIF DateTimeOriginal (+ OffsetTimeOriginal), XMP photoshop:DateCreated,
-  XMP xmp:CreateDate, IPTC DateCreated + TimeCreated, EXIF DateTimeDigitized.
-* Audio/video: the container's own tags (ID3, Vorbis comments, MP4 atoms), then ffmpeg's view.
+* Audio/video: the container's own tags (ID3, Vorbis comments, MP4 atoms), then ffmpeg's view; an
+  ID3 tag is read even when the MPEG frames behind it do not sync.
 
 A bad tag never fails an ingest: `read_metadata` does not raise; problems are appended to
-`record.warnings` as "code" or "code: detail", and an unreadable file gives a record holding
-whatever could be read plus a warning.
+`record.warnings` as "code" or "code: detail". A broken tag block costs that block only: an EXIF
+APP1 that makes exiv2 refuse a JPEG is skipped and the rest re-read ("exif-unreadable"); an XMP
+packet exiv2 rejects is read leniently (`xmp.parse_lenient`, "xmp-invalid"); a file exiv2 cannot
+open at all still gets its pixel size and any XMP packet found in its bytes ("tags-unreadable").
+Only a file nothing can read gives "metadata-unreadable".
 """
+
 
 from __future__ import annotations
 
+import hashlib
+import io
 import math
 import os
 import re
-import xml.etree.ElementTree as ET
+import warnings
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -43,22 +59,29 @@ import mutagen
 import pyexiv2
 from mutagen.id3 import ID3, TCON
 from mutagen.mp4 import MP4Tags
+from PIL import Image
+
+from mediaground.media.containers import EOI, SOS, ContainerError, jpeg_segments
 
 from .jpeg import legacy_xmp_segments
 from .record import MetadataRecord
+from .segments import _irb_parse as irb_parse  # the IRB walk the writer uses; TIFF/PSD hold the same block
+from .segments import _resource_data as irb_resource_data
+from .segments import iptc_digest_current
+from .xmp import canonical_keys, find_packet, parse_lenient, parse_packet
 
 pyexiv2.set_log_level(4)  # exiv2 otherwise prints every odd tag to stderr; we keep warnings instead
 
-__all__ = ["read_metadata", "IMAGE_FORMATS", "AUDIO_FORMATS", "VIDEO_FORMATS"]
+__all__ = ["read_metadata", "IMAGE_FORMATS", "RAW_FORMATS", "AUDIO_FORMATS", "VIDEO_FORMATS", "LOCATION_FIELDS"]
 
-IMAGE_FORMATS = frozenset(
-    "jpeg jpg png webp tiff tif heic heif avif gif bmp mpo jp2 dng cr2 cr3 nef arw orf rw2 raf psd".split()
-)
+# Camera RAW: Pillow would size the first IFD of a TIFF-based RAW (a thumbnail), so their pixel size
+# is what exiv2 reads from the RAW container's own tags.
+RAW_FORMATS = frozenset("dng cr2 cr3 crw nef nrw arw srf sr2 orf rw2 raf mrw x3f pef srw erf kdc dcr 3fr iiq rwl".split())
+IMAGE_FORMATS = frozenset("jpeg jpg png webp tiff tif heic heif avif gif bmp mpo jp2 jxl psd".split()) | RAW_FORMATS
 AUDIO_FORMATS = frozenset("mp3 flac ogg oga opus wav wave m4a aac aiff aif wma ape wv mpc dsf spx".split())
 VIDEO_FORMATS = frozenset("mp4 m4v mov mkv webm avi wmv mpg mpeg ts m2ts 3gp flv ogv".split())
 # Containers mutagen is expected to parse; a mutagen error on anything else is not news.
 _MUTAGEN_FORMATS = frozenset("mp3 flac ogg oga opus wav wave m4a m4v mp4 mov aac aiff aif wma ape wv mpc dsf spx".split())
-_NO_EXIV2 = frozenset({"gif"})  # this exiv2 build has no GIF support, and GIFs rarely carry EXIF/XMP
 
 
 def read_metadata(path: str | os.PathLike[str], fmt: str | None = None, kind: str | None = None) -> MetadataRecord:
@@ -209,67 +232,123 @@ def _pick(rec: MetadataRecord, name: str, meta: dict[str, Any], keys: Iterable[s
 # ---------------------------------------------------------------- images
 
 _CAMERA_PLACEHOLDER = re.compile(r"^(?:\w+\s+)?(?:digital\s+(?:still\s+)?camera|dsc|default)$", re.I)
-_XMP_NAMESPACES = {
-    "http://purl.org/dc/elements/1.1/": "dc",
-    "http://ns.adobe.com/photoshop/1.0/": "photoshop",
-    "http://ns.adobe.com/xap/1.0/": "xmp",
-    "http://ns.adobe.com/xap/1.0/rights/": "xmpRights",
-    "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/": "Iptc4xmpCore",
-    "http://ns.adobe.com/exif/1.0/": "exif",
-    "http://ns.adobe.com/tiff/1.0/": "tiff",
-    "http://ns.adobe.com/exif/1.0/aux/": "aux",
-    "http://cipa.jp/exif/1.0/": "exifEX",
-    "http://creativecommons.org/ns#": "cc",
-    "http://ns.useplus.org/ldf/xmp/1.0/": "plus",
-}
-_XMP_PREFIX_FIX = {"iptc": "Iptc4xmpCore", "iptcExt": "Iptc4xmpExt"}
-_RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
-_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_NO_EXIV2 = frozenset({"gif"})  # exiv2 sizes a GIF but never reads its XMP application extension
+_JPEG = frozenset({"jpeg", "jpg", "mpo"})
+_IIM = "Iptc.Application2."
+_SHOWN, _CREATED = "Xmp.Iptc4xmpExt.LocationShown", "Xmp.Iptc4xmpExt.LocationCreated"
 
 
 def _read_image(path: Path, fmt: str | None, rec: MetadataRecord, quiet: bool = False) -> bool:
-    """Fill `rec` from EXIF/IPTC/XMP; False when exiv2 cannot open the file at all."""
-    if fmt in _NO_EXIV2:
-        return True
-    try:
+    """Fill `rec` from EXIF/IPTC/XMP and the image's own size; False when neither exiv2 nor Pillow
+    can open the file (nothing about it is known to be an image)."""
+    data = path.read_bytes() if fmt in _JPEG or fmt in _NO_EXIV2 or fmt == "psd" else None
+    exif: dict[str, Any] = {}
+    iptc: dict[str, Any] = {}
+    xmp: dict[str, Any] = {}
+    tag_size = (0, 0)
+    img, why = (None, "") if fmt in _NO_EXIV2 else _open_exiv2(path, data)
+    if img is None and why and fmt in _JPEG and data is not None:
+        # A broken EXIF APP1 makes exiv2 refuse the whole JPEG: read the rest without it.
+        without = _without_exif_app1(data)
+        if without is not None:
+            img, _ = _open_exiv2(path, without)
+            if img is not None:
+                rec.warnings.append(f"exif-unreadable: {why}")
+    if img is not None:
         try:
-            img = pyexiv2.Image(os.fspath(path))
-        except UnicodeEncodeError:  # a file name that is not valid UTF-8
-            img = pyexiv2.ImageData(path.read_bytes())
-    except Exception as exc:  # exiv2 raises RuntimeError for unknown or corrupt files
-        if not quiet:
-            rec.warnings.append(f"metadata-unreadable: {exc}")
-        return False
-    try:
-        # latin-1 is byte-transparent; _redecode then picks UTF-8 or a legacy 8-bit code page per value.
-        exif = _read_block(rec, "exif", lambda: _redecode(img.read_exif(encoding="latin-1")))
-        iptc = _read_block(rec, "iptc", lambda: _redecode(img.read_iptc(encoding="latin-1")))
-        xmp = _read_block(rec, "xmp", lambda: _redecode(img.read_xmp(encoding="latin-1")))
-        if not xmp:
-            raw = _read_block(rec, "xmp", lambda: img.read_raw_xmp(encoding="utf-8"))
-            if raw and raw.strip():
-                # exiv2's XMP toolkit drops a whole packet for one duplicate property (digiKam does this).
-                xmp = _lenient_xmp(raw, rec)
-        if not xmp and fmt in ("jpeg", "mpo"):
-            # XMP under the old "XMP\0" APP1 signature: exiv2 ignores it, ExifTool reads it.
-            _, legacy = legacy_xmp_segments(path.read_bytes())
-            if legacy:
-                rec.warnings.append("xmp-legacy-signature")
-                xmp = _lenient_xmp(legacy, rec)
-        # exiv2 names the IPTC Core/Extension namespaces "iptc"/"iptcExt"; use the standard prefixes.
-        xmp = {_canonical_xmp_key(k): v for k, v in xmp.items()}
-        size = _read_block(rec, "size", lambda: (img.get_pixel_width(), img.get_pixel_height())) or (0, 0)
-    finally:
-        img.close()
-    _apply_image_tags(rec, {**exif, **iptc, **xmp}, size)
+            # latin-1 is byte-transparent; _redecode then picks UTF-8 or a legacy 8-bit code page per value.
+            exif = _read_block(rec, "exif", lambda: _redecode(img.read_exif(encoding="latin-1")))
+            iptc = _read_block(rec, "iptc", lambda: _redecode(img.read_iptc(encoding="latin-1")))
+            xmp = _read_block(rec, "xmp", lambda: _redecode(img.read_xmp(encoding="latin-1")))
+            if not xmp:
+                raw = _read_block(rec, "xmp", lambda: img.read_raw_xmp(encoding="utf-8"))
+                if raw and raw.strip():
+                    # exiv2's XMP toolkit drops a whole packet for one repeated property (digiKam, Capture One).
+                    xmp = _with_warnings(rec, parse_lenient(raw))
+            tag_size = _read_block(rec, "size", lambda: (img.get_pixel_width(), img.get_pixel_height())) or (0, 0)
+            if fmt in ("tiff", "tif") and (img.get_mime_type() != "image/tiff" or "Exif.Image.DNGVersion" in exif):
+                fmt = "dng" if "Exif.Image.DNGVersion" in exif else "cr2"  # a TIFF-based RAW: size it as RAW
+        finally:
+            img.close()
+        xmp = canonical_keys(xmp)
+    if not xmp and fmt in _JPEG and data is not None:
+        # XMP under the old "XMP\0" APP1 signature: exiv2 ignores it, ExifTool reads it.
+        _, legacy = legacy_xmp_segments(data)
+        if legacy:
+            rec.warnings.append("xmp-legacy-signature")
+            xmp = _with_warnings(rec, parse_packet(legacy))
+    size = _pixel_size(path, fmt, data)
+    if img is None and not xmp and (size is not None or not quiet):
+        # GIF's "XMP DataXMP" extension, or a file exiv2 cannot open: scan the bytes for the packet.
+        data = path.read_bytes() if data is None else data
+        packet = find_packet(data, max(data.find(b"XMP DataXMP"), 0) if fmt == "gif" else 0)
+        if packet:
+            xmp = _with_warnings(rec, parse_packet(packet))
+    if img is None and why:
+        if size is None and not xmp:
+            if not quiet:
+                rec.warnings.append(f"metadata-unreadable: {why}")
+            return False
+        rec.warnings.append(f"tags-unreadable: {why}")
+    stale = _iim_stale(path, fmt, data, exif) if iptc else False
+    if stale:
+        rec.warnings.append("iptc-digest-stale: IIM edited without XMP; IIM wins where it has a value")
+    _apply_image_tags(rec, {**exif, **iptc, **xmp}, size, tag_size, stale)
     return True
 
 
-def _canonical_xmp_key(key: str) -> str:
-    parts = key.split(".", 2)
-    if len(parts) == 3:
-        parts[1] = _XMP_PREFIX_FIX.get(parts[1], parts[1])
-    return ".".join(parts)
+def _open_exiv2(path: Path, data: bytes | None) -> tuple[Any, str]:
+    """(an open pyexiv2 image, "") or (None, why exiv2 refused the file)."""
+    try:
+        if data is not None:
+            return pyexiv2.ImageData(data), ""
+        try:
+            return pyexiv2.Image(os.fspath(path)), ""
+        except UnicodeEncodeError:  # a file name that is not valid UTF-8
+            return pyexiv2.ImageData(path.read_bytes()), ""
+    except Exception as exc:  # exiv2 raises RuntimeError for unknown or corrupt files
+        return None, str(exc) or type(exc).__name__
+
+
+def _without_exif_app1(data: bytes) -> bytes | None:
+    """The JPEG without its "Exif\\0\\0" APP1 segments, or None when it has none or cannot be walked."""
+    cuts = []
+    try:
+        for seg in jpeg_segments(data):
+            if seg.marker in (SOS, EOI):
+                break
+            if seg.marker == 0xE1 and data[seg.start:seg.start + 6] == b"Exif\x00\x00":
+                cuts.append((seg.offset, seg.end))
+    except ContainerError:
+        return None
+    if not cuts:
+        return None
+    out, last = bytearray(), 0
+    for a, b in cuts:
+        out += data[last:a]
+        last = b
+    return bytes(out + data[last:])
+
+
+def _with_warnings(rec: MetadataRecord, parsed: tuple[dict[str, Any], list[str]]) -> dict[str, Any]:
+    meta, warnings = parsed
+    rec.warnings.extend(warnings)
+    return meta
+
+
+def _pixel_size(path: Path, fmt: str | None, data: bytes | None) -> tuple[int, int] | None:
+    """The primary image's size as Pillow reads it from the image header (nothing is decoded), or None
+    for camera RAW and anything Pillow cannot open."""
+    if fmt in RAW_FORMATS:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # DecompressionBombWarning: only the header is read here
+            with Image.open(io.BytesIO(data) if data is not None else path) as im:
+                width, height = im.size
+    except Exception:  # not a format Pillow knows (HEIC without a plugin, JPEG XL), or a broken header
+        return None
+    return (width, height) if width > 0 and height > 0 else None
 
 
 def _read_block(rec: MetadataRecord, name: str, read: Callable[[], Any]) -> Any:
@@ -281,100 +360,124 @@ def _read_block(rec: MetadataRecord, name: str, read: Callable[[], Any]) -> Any:
         return {}
 
 
-def _lenient_xmp(raw: str, rec: MetadataRecord) -> dict[str, Any]:
-    """Parse an XMP packet exiv2 rejected into exiv2-style keys, first occurrence winning."""
-    if "<!DOCTYPE" in raw or "<!ENTITY" in raw:  # no entity expansion from untrusted files
-        rec.warnings.append("xmp-invalid: DOCTYPE in packet, ignored")
-        return {}
+# ---------------------------------------------------------------- the IPTC digest
+
+
+def _iim_stale(path: Path, fmt: str | None, data: bytes | None, exif: dict[str, Any]) -> bool:
+    """True when Photoshop's IPTC digest (IRB 0x0425) is present and does not match the IIM block:
+    the IIM was edited by a program that did not update the XMP (MWG). False when absent or current."""
     try:
-        root = ET.fromstring(raw.strip().strip("\x00"))
-    except ET.ParseError as exc:
-        rec.warnings.append(f"xmp-invalid: {exc}")
-        return {}
+        if fmt in _JPEG and data is not None:
+            return iptc_digest_current(data) is False
+        if fmt == "psd":
+            irb = _psd_resources(data if data is not None else path.read_bytes())
+            return irb is not None and _digest_stale(irb.get(0x0404), irb.get(0x0425))
+        # TIFF and TIFF-based RAW: IIM in tag 33723, the resource block in tag 34377
+        irb_bytes = _exif_bytes(path, exif.get("Exif.Image.ImageResources"))
+        if irb_bytes is None:
+            return False
+        irb = _irb_dict(irb_bytes)
+        return irb is not None and _digest_stale(_exif_bytes(path, exif.get("Exif.Image.IPTCNAA")), irb.get(0x0425))
+    except (OSError, ValueError):
+        return False
 
-    def qname(tag: str) -> str | None:
-        ns, _, local = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
-        prefix = _XMP_NAMESPACES.get(ns)
-        return f"{prefix}:{local}" if prefix else None
 
-    def key_of(tag: str) -> str | None:
-        name = qname(tag)
-        return "Xmp." + name.replace(":", ".", 1) if name else None
+def _digest_stale(iim: bytes | None, digest: bytes | None) -> bool:
+    """A TIFF stores the IIM padded with NULs to a whole number of LONGs; writers (ExifTool) digest
+    it without the padding, so both count as current."""
+    if iim is None or digest is None:
+        return False
+    return digest not in (hashlib.md5(iim).digest(), hashlib.md5(iim.rstrip(b"\x00")).digest())
 
-    def struct_fields(item: ET.Element) -> list[tuple[str, str]] | None:
-        """The known fields of an array item that is a struct (plus:Licensor items), else None."""
-        if item.get(_RDF + "parseType") != "Resource":
-            inner = next(iter(item), None)
-            if inner is not None and inner.tag == _RDF + "Description":
-                item = inner
-            elif inner is None and not any(not a.startswith((_RDF, "{http://www.w3.org/XML/")) for a in item.attrib):
-                return None
-        pairs = [(name, value) for attr, value in item.attrib.items() if (name := qname(attr))]
-        pairs += [(name, child.text or "") for child in item if (name := qname(child.tag))]
-        return pairs
 
-    out: dict[str, Any] = {}
-    for desc in root.iter(_RDF + "Description"):
-        for attr, value in desc.attrib.items():
-            if (key := key_of(attr)) and key not in out:
-                out[key] = value
-        for child in desc:
-            key = key_of(child.tag)
-            if not key or key in out:
-                continue
-            inner = next(iter(child), None)
-            if inner is not None and inner.tag in (_RDF + "Bag", _RDF + "Seq"):
-                items: list[str] = []
-                for i, li in enumerate(inner, 1):
-                    struct = struct_fields(li)
-                    if struct is None:
-                        items.append(li.text or "")
-                    for name, value in struct or []:  # exiv2's key for a struct field in an array item
-                        out.setdefault(f"{key}[{i}]/{name}", value)
-                out[key] = items if items else f'type="{inner.tag[len(_RDF):]}"'
-            elif inner is not None and inner.tag == _RDF + "Alt":
-                out[key] = {f'lang="{li.get(_XML_LANG, "x-default")}"': li.text or "" for li in inner}
-            else:
-                out[key] = child.text or ""
-    if out:  # an empty packet is what exiv2 reports as nothing, too; only a lossy one is news
-        rec.warnings.append("xmp-invalid: packet rejected by exiv2, read leniently")
+def _irb_dict(payload: bytes) -> dict[int, bytes] | None:
+    """Resource id -> data of a Photoshop image resource block (the first of each id)."""
+    parsed = irb_parse(payload)
+    if parsed is None:
+        return None
+    out: dict[int, bytes] = {}
+    for rid, start, end in parsed:
+        out.setdefault(rid, irb_resource_data(payload, start, end)[1])
     return out
 
 
-def _apply_image_tags(rec: MetadataRecord, meta: dict[str, Any], size: tuple[int, int]) -> None:
+def _psd_resources(data: bytes) -> dict[int, bytes] | None:
+    """A PSD's image resources section (after the 26-byte header and the colour mode data)."""
+    if data[:4] != b"8BPS" or len(data) < 34:
+        return None
+    pos = 26 + 4 + int.from_bytes(data[26:30], "big")
+    size = int.from_bytes(data[pos:pos + 4], "big")
+    return _irb_dict(data[pos + 4:pos + 4 + size])
+
+
+def _exif_bytes(path: Path, value: Any) -> bytes | None:
+    """The bytes of an EXIF BYTE/UNDEFINED or LONG array as exiv2 prints it ("28 2 0 ..."); LONGs are
+    laid out in the file's byte order, as the IPTC digest sees them."""
+    t = _text(value)
+    if not t:
+        return None
+    numbers = [int(x) for x in t.split()]
+    if all(0 <= n <= 255 for n in numbers) and len(numbers) > 4:
+        return bytes(numbers)
+    with open(path, "rb") as f:
+        order = "little" if f.read(2) == b"II" else "big"
+    return b"".join((n & 0xFFFFFFFF).to_bytes(4, order) for n in numbers)
+
+
+# ---------------------------------------------------------------- image tags → record
+
+
+def _mwg(rec: MetadataRecord, name: str, meta: dict[str, Any], xmp_keys: list[str], iim_key: str, stale: bool,
+         conv: Callable[[Any], Any] = _text) -> None:
+    """XMP against IPTC IIM as the MWG decides: XMP first (it is Unicode, and current tools keep the
+    IIM in step with it), unless the IPTC digest says the IIM was edited after it; then the IIM wins
+    for the fields it holds."""
+    iim = _IIM + iim_key
+    _pick(rec, name, meta, [iim, *xmp_keys] if stale else [*xmp_keys, iim], conv)
+
+
+def _apply_image_tags(rec: MetadataRecord, meta: dict[str, Any], size: tuple[int, int] | None,
+                      tag_size: tuple[int, int], stale: bool) -> None:
     """Map exiv2 keys onto the record following the module's precedence rules."""
-    desc = _text(meta.get("Exif.Image.ImageDescription"))
-    if desc and _CAMERA_PLACEHOLDER.match(desc):  # "OLYMPUS DIGITAL CAMERA", "SONY DSC" say nothing
-        del meta["Exif.Image.ImageDescription"]
+    for key in ("Exif.Image.ImageDescription", "Exif.Image.Artist", "Exif.Image.Copyright"):
+        value = _text(meta.get(key))
+        if value is None or _CAMERA_PLACEHOLDER.match(value):  # "OLYMPUS DIGITAL CAMERA", "SONY DSC" say nothing
+            meta.pop(key, None)
 
     def names(value: Any) -> list[str]:
         return _dedupe(_texts(value))
 
-    def split_names(value: Any) -> list[str]:  # EXIF Artist / XPAuthor separate people with ";"
+    def split_names(value: Any) -> list[str]:  # EXIF Artist / XPAuthor separate people with "; " (MWG)
         return _dedupe(_texts(value, ";"))
 
-    _pick(rec, "title", meta, ["Xmp.dc.title", "Iptc.Application2.ObjectName", "Xmp.photoshop.Headline",
-                               "Iptc.Application2.Headline", "Exif.Image.XPTitle"])
-    _pick(rec, "caption", meta, ["Xmp.dc.description", "Iptc.Application2.Caption", "Exif.Image.ImageDescription"])
+    def shown(field: str) -> str:
+        return f"{_SHOWN}[1]/Iptc4xmpExt:{field}"
+
+    _mwg(rec, "title", meta, ["Xmp.dc.title"], "ObjectName", stale)
+    _pick(rec, "title", meta, ["Exif.Image.XPTitle"])
+    _pick(rec, "caption", meta, ["Exif.Image.ImageDescription"])
+    _mwg(rec, "caption", meta, ["Xmp.dc.description"], "Caption", stale)
+    _mwg(rec, "headline", meta, ["Xmp.photoshop.Headline"], "Headline", stale)
+    _mwg(rec, "source", meta, ["Xmp.photoshop.Source"], "Source", stale)
     _pick(rec, "alt_text", meta, ["Xmp.Iptc4xmpCore.AltTextAccessibility"])
     _pick(rec, "extended_description", meta, ["Xmp.Iptc4xmpCore.ExtDescrAccessibility"])
-    _pick(rec, "creator", meta, ["Xmp.dc.creator", "Iptc.Application2.Byline"], names)
-    _pick(rec, "creator", meta, ["Exif.Image.Artist", "Exif.Image.XPAuthor"], split_names)
-    _pick(rec, "credit", meta, ["Xmp.photoshop.Credit", "Iptc.Application2.Credit"])
-    _pick(rec, "copyright", meta, ["Xmp.dc.rights", "Iptc.Application2.Copyright", "Exif.Image.Copyright"])
+    _pick(rec, "creator", meta, ["Exif.Image.Artist"], split_names)
+    _mwg(rec, "creator", meta, ["Xmp.dc.creator"], "Byline", stale, names)
+    _pick(rec, "creator", meta, ["Exif.Image.XPAuthor"], split_names)
+    _mwg(rec, "credit", meta, ["Xmp.photoshop.Credit"], "Credit", stale)
+    _pick(rec, "copyright", meta, ["Exif.Image.Copyright"])
+    _mwg(rec, "copyright", meta, ["Xmp.dc.rights"], "Copyright", stale)
     _pick(rec, "license_url", meta, ["Xmp.xmpRights.WebStatement", "Xmp.cc.license"])
     _image_licensor(rec, meta)
-    _pick(rec, "city", meta, ["Xmp.photoshop.City", "Iptc.Application2.City"])
-    _pick(rec, "state", meta, ["Xmp.photoshop.State", "Iptc.Application2.ProvinceState"])
-    _pick(rec, "country", meta, ["Xmp.photoshop.Country", "Iptc.Application2.CountryName"])
-    _pick(rec, "country_code", meta, ["Xmp.Iptc4xmpCore.CountryCode", "Iptc.Application2.CountryCode"])
-    _pick(rec, "location", meta, ["Xmp.Iptc4xmpCore.Location", "Iptc.Application2.SubLocation"])
-
-    kw_keys = [("Xmp.dc.subject", None), ("Iptc.Application2.Keywords", None), ("Exif.Image.XPKeywords", ";")]
-    keywords = [(k, _texts(meta.get(k), sep)) for k, sep in kw_keys]
-    rec.keywords = _dedupe(w for _, words in keywords for w in words)
-    if rec.keywords:
-        rec.sources["keywords"] = "+".join(_source(k) for k, words in keywords if words)
+    _mwg(rec, "keywords", meta, ["Xmp.dc.subject"], "Keywords", stale, names)
+    _pick(rec, "keywords", meta, ["Exif.Image.XPKeywords"], lambda v: _dedupe(_texts(v, ";")))
+    # The legacy place fields: IPTC Extension LocationShown first (as ExifTool's MWG tags), then IPTC Core.
+    _mwg(rec, "city", meta, [shown("City"), "Xmp.photoshop.City"], "City", stale)
+    _mwg(rec, "state", meta, [shown("ProvinceState"), "Xmp.photoshop.State"], "ProvinceState", stale)
+    _mwg(rec, "country", meta, [shown("CountryName"), "Xmp.photoshop.Country"], "CountryName", stale)
+    _mwg(rec, "country_code", meta, [shown("CountryCode"), "Xmp.Iptc4xmpCore.CountryCode"], "CountryCode", stale)
+    _mwg(rec, "location", meta, [shown("Sublocation"), "Xmp.Iptc4xmpCore.Location"], "SubLocation", stale)
+    _image_locations(rec, meta)
 
     comment = _text(meta.get("Exif.Photo.UserComment"))
     if comment:  # exiv2 prefixes the declared charset
@@ -392,17 +495,19 @@ def _apply_image_tags(rec: MetadataRecord, meta: dict[str, Any], size: tuple[int
                 break
             rec.warnings.append(f"bad-orientation: {_source(key)}={meta[key]!r}")
 
-    width, height = size
-    if width > 0 and height > 0:
-        _put(rec, "width", width, "exiv2:pixels")
-        _put(rec, "height", height, "exiv2:pixels")
+    # Pixel size: the image itself; else what exiv2 reads from the container (RAW, HEIC without a
+    # decoder); else the tags, which often still describe the original before a resize.
+    for (width, height), source in ((size or (0, 0), "pillow:size"), (tag_size, "exiv2:pixels")):
+        if width > 0 and height > 0 and rec.width is None:
+            _put(rec, "width", width, source)
+            _put(rec, "height", height, source)
     _pick(rec, "width", meta, ["Exif.Photo.PixelXDimension", "Exif.Image.ImageWidth", "Xmp.exif.PixelXDimension",
                                "Xmp.tiff.ImageWidth"], _int)
     _pick(rec, "height", meta, ["Exif.Photo.PixelYDimension", "Exif.Image.ImageLength", "Xmp.exif.PixelYDimension",
                                 "Xmp.tiff.ImageLength"], _int)
 
     _image_gps(rec, meta)
-    _image_date(rec, meta)
+    _image_date(rec, meta, stale)
 
 
 _LICENSOR_KEY = re.compile(r"Xmp\.plus\.Licensor\[(\d+)\]/plus:Licensor(URL|Name)")
@@ -413,6 +518,44 @@ def _image_licensor(rec: MetadataRecord, meta: dict[str, Any]) -> None:
     found = sorted((int(m.group(1)), m.group(2), key) for key in meta if (m := _LICENSOR_KEY.fullmatch(key)))
     for _, part, key in found:
         _put(rec, "licensor_url" if part == "URL" else "licensor_name", _text(meta[key]), _source(key))
+
+
+# IPTC Extension LocationDetails fields -> keys of the record's location dicts.
+LOCATION_FIELDS = {"LocationName": "name", "Sublocation": "sublocation", "City": "city",
+                   "ProvinceState": "state", "CountryName": "country", "CountryCode": "country_code",
+                   "WorldRegion": "world_region"}
+_LOCATION_KEY = re.compile(r"Xmp\.Iptc4xmpExt\.(LocationShown|LocationCreated)\[(\d+)\]/(\w+):(\w+)")
+
+
+def _image_locations(rec: MetadataRecord, meta: dict[str, Any]) -> None:
+    """IPTC Extension LocationShown (a Bag: every place shown) and LocationCreated (where the picture
+    was taken: the first item), each a dict of the LocationDetails fields that have a value."""
+    items: dict[tuple[str, int], dict[str, Any]] = {}
+    for key, value in meta.items():
+        m = _LOCATION_KEY.fullmatch(key)
+        if not m:
+            continue
+        which, index, prefix, field = m.group(1), int(m.group(2)), m.group(3), m.group(4)
+        item = items.setdefault((which, index), {})
+        if prefix == "Iptc4xmpExt" and field in LOCATION_FIELDS and (text := _text(value)):
+            item[LOCATION_FIELDS[field]] = text
+        elif prefix == "exif" and field in ("GPSLatitude", "GPSLongitude", "GPSAltitude"):
+            item[field] = value
+    for (which, _index), item in sorted(items.items()):
+        lat = _dms(item.pop("GPSLatitude", None), None, "S")
+        lon = _dms(item.pop("GPSLongitude", None), None, "W")
+        alt = _number(item.pop("GPSAltitude", None))
+        if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
+            item.update(gps_lat=round(lat, 7), gps_lon=round(lon, 7))
+            if alt is not None:
+                item["gps_alt"] = round(alt, 3)
+        if not item:
+            continue
+        if which == "LocationShown":
+            rec.location_shown.append(item)
+            rec.sources["location_shown"] = "xmp:Iptc4xmpExt:LocationShown"
+        else:
+            _put(rec, "location_created", item, "xmp:Iptc4xmpExt:LocationCreated")
 
 
 # ---------------------------------------------------------------- GPS
@@ -470,55 +613,80 @@ def _set_gps(rec: MetadataRecord, lat: float, lon: float, alt: float | None, src
 
 # ---------------------------------------------------------------- dates
 
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
+
 
 def _iso(value: str | None) -> str | None:
-    """`value` if it is an ISO 8601 date or date-time (year-only and year-month allowed), else None."""
+    """ISO 8601 as the record keeps it, or None: a date, year-month or year as given; a date-time in
+    whole seconds with its offset (if any) as ±HH:MM ("Z" is +00:00). EXIF's "2013:05:10 15:21:35"
+    and a space for the "T" are accepted."""
     if not value:
         return None
     s = value.strip()
-    if len(s) > 10 and s[10] == " ":
-        s = s[:10] + "T" + s[11:]
     if re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?", s):
         return s if s[:4] != "0000" else None
-    try:
-        parsed = datetime.fromisoformat(s)
-    except ValueError:
-        return None
-    return s if parsed.year > 1 else None
-
-
-def _exif_iso(value: Any, offset: Any) -> str | None:
-    """EXIF "2013:05:10 15:21:35" (+ "+02:00") to ISO 8601."""
-    t = _text(value)
-    m = re.match(r"(\d{4}):(\d{2}):(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?", t or "")
+    s = re.sub(r"^(\d{4}):(\d{2}):(\d{2})", r"\1-\2-\3", s)
+    m = _ISO.fullmatch(s[:10] + "T" + s[11:] if len(s) > 10 and s[10] == " " else s)
     if not m:
         return None
-    y, mo, d, hh, mm, ss = m.groups()
-    s = f"{y}-{mo}-{d}" + (f"T{hh}:{mm}:{ss or '00'}" if hh else "")
-    off = _text(offset)
-    if hh and off and re.fullmatch(r"[+-]\d{2}:\d{2}|Z", off):
-        s += off
-    return _iso(s)
+    y, mo, d, hh, mm, ss, off = m.groups()
+    try:
+        parsed = datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+    except ValueError:
+        return None
+    if parsed.year <= 1:
+        return None
+    out = f"{y}-{mo}-{d}"
+    if hh:
+        out += f"T{hh}:{mm}:{ss or '00'}"
+        if off:
+            off = "+00:00" if off == "Z" else off if ":" in off else f"{off[:3]}:{off[3:]}"
+            if int(off[1:3]) > 14 or int(off[4:]) > 59:
+                return None
+            out += off
+    return out
 
 
-def _image_date(rec: MetadataRecord, meta: dict[str, Any]) -> None:
-    iptc_date = _text(meta.get("Iptc.Application2.DateCreated"))
-    iptc_time = _text(meta.get("Iptc.Application2.TimeCreated"))
-    candidates = [
-        ("Exif.Photo.DateTimeOriginal", lambda: _exif_iso(meta["Exif.Photo.DateTimeOriginal"], meta.get("Exif.Photo.OffsetTimeOriginal"))),
-        ("Xmp.photoshop.DateCreated", lambda: _iso(_text(meta["Xmp.photoshop.DateCreated"]))),
-        ("Xmp.xmp.CreateDate", lambda: _iso(_text(meta["Xmp.xmp.CreateDate"]))),
-        ("Iptc.Application2.DateCreated", lambda: _iso(f"{iptc_date}T{iptc_time}" if iptc_time else iptc_date)),
-        ("Exif.Photo.DateTimeDigitized", lambda: _exif_iso(meta["Exif.Photo.DateTimeDigitized"], meta.get("Exif.Photo.OffsetTimeDigitized"))),
-    ]
-    for key, parse in candidates:
-        if _text(meta.get(key)) is None:
-            continue
-        value = parse()
-        if value and _put(rec, "date_created", value, _source(key)):
-            return
-        if not value:
-            rec.warnings.append(f"bad-date: {_source(key)}={meta[key]!r}")
+def _with_offset(value: Any, offset: Any) -> str | None:
+    """An EXIF date-time with its OffsetTime* tag (EXIF 2.31), as ISO 8601."""
+    t, off = _text(value), _text(offset)
+    if t and off and re.fullmatch(r"[+-]\d{2}:\d{2}|Z", off) and len(t) > 10:
+        t = t[:19] + off
+    return _iso(t)
+
+
+def _iim_iso(date: Any, time: Any) -> str | None:
+    """IIM 2:55 DateCreated ("2004-02-26", exiv2's reading of CCYYMMDD) + 2:60 TimeCreated ("10:30:00+02:00")."""
+    d, t = _text(date), _text(time)
+    return _iso(f"{d}T{t}" if d and t else d)
+
+
+# MWG DateTimeOriginal, then MWG CreateDate: each is EXIF (+ its offset), then XMP against IIM by the
+# IPTC digest. (EXIF key, EXIF offset key, XMP key, IIM date, IIM time)
+_DATES = (
+    ("Exif.Photo.DateTimeOriginal", "Exif.Photo.OffsetTimeOriginal", "Xmp.photoshop.DateCreated",
+     "Iptc.Application2.DateCreated", "Iptc.Application2.TimeCreated"),
+    ("Exif.Photo.DateTimeDigitized", "Exif.Photo.OffsetTimeDigitized", "Xmp.xmp.CreateDate",
+     "Iptc.Application2.DigitizationDate", "Iptc.Application2.DigitizationTime"),
+)
+
+
+def _image_date(rec: MetadataRecord, meta: dict[str, Any], stale: bool) -> None:
+    for exif, offset, xmp, iim_date, iim_time in _DATES:
+        by_digest = [(xmp, lambda xmp=xmp: _iso(_text(meta[xmp]))),
+                     (iim_date, lambda d=iim_date, t=iim_time: _iim_iso(meta[d], meta.get(t)))]
+        candidates: list[tuple[str, Callable[[], str | None]]] = [
+            (exif, lambda exif=exif, offset=offset: _with_offset(meta[exif], meta.get(offset))),
+            *(reversed(by_digest) if stale else by_digest),
+        ]
+        for key, parse in candidates:
+            if _text(meta.get(key)) is None:
+                continue
+            value = parse()
+            if value and _put(rec, "date_created", value, _source(key)):
+                return
+            if not value:
+                rec.warnings.append(f"bad-date: {_source(key)}={meta[key]!r}")
 
 
 # ---------------------------------------------------------------- audio and video
@@ -530,7 +698,11 @@ def _read_media(path: Path, fmt: str | None, kind: str | None, rec: MetadataReco
     try:
         audio = mutagen.File(path)
     except Exception as exc:
-        if fmt in _MUTAGEN_FORMATS:
+        id3 = _id3_alone(path)
+        if id3 is not None:  # the MPEG frames do not sync (a cut file, a bad header): the tag is still there
+            rec.warnings.append(f"audio-unreadable: {exc}")
+            _from_id3(rec, id3)
+        elif fmt in _MUTAGEN_FORMATS:
             rec.warnings.append(f"tags-unreadable: {exc}")
     if audio is not None:  # an untagged FileType is falsy, hence `is not None`
         length = getattr(audio.info, "length", None)
@@ -549,10 +721,21 @@ def _read_media(path: Path, fmt: str | None, kind: str | None, rec: MetadataReco
             rec.has_cover_art = False
     tagged = any(getattr(rec, f) for f in ("title", "artist", "album", "genre", "comment", "date_created"))
     if kind == "video" or rec.duration is None or not tagged:
-        _from_ffmpeg(path, rec, report=audio is None)
+        _from_ffmpeg(path, rec, report=audio is None and not tagged)
     if rec.artist and not rec.creator:
         rec.creator = _dedupe(a.strip() for a in rec.artist.split(";") if a.strip())
         rec.sources["creator"] = rec.sources.get("artist", "")
+
+
+def _id3_alone(path: Path) -> ID3 | None:
+    """The ID3v2 tag at the start of a file, read without its audio; None if there is none."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(3) != b"ID3":
+                return None
+        return ID3(path)
+    except Exception:  # mutagen raises ID3NoHeaderError, ID3BadUnsynchData, ... for a broken tag
+        return None
 
 
 def _put_date(rec: MetadataRecord, value: str | None, source: str) -> None:

@@ -17,6 +17,7 @@ class MetadataRecord:
 
     # descriptive
     title: str | None = None
+    headline: str | None = None  # IPTC Headline (IIM 2:105, photoshop:Headline): a short synopsis
     caption: str | None = None
     alt_text: str | None = None
     extended_description: str | None = None  # IPTC Extended Description (Accessibility), the long alt text
@@ -24,6 +25,7 @@ class MetadataRecord:
     creator: list[str] = field(default_factory=list)
     credit: str | None = None
     copyright: str | None = None
+    source: str | None = None  # IPTC Source (IIM 2:115, photoshop:Source): who holds the original
     license_url: str | None = None  # the license itself (XMP xmpRights:WebStatement / cc:license)
     licensor_url: str | None = None  # where to acquire a license (XMP PLUS Licensor/LicensorURL)
     licensor_name: str | None = None  # who grants licenses (XMP PLUS Licensor/LicensorName)
@@ -44,6 +46,10 @@ class MetadataRecord:
     country: str | None = None
     country_code: str | None = None
     location: str | None = None
+    # IPTC Extension LocationShown (every place shown) and LocationCreated (where it was taken): dicts
+    # of name, sublocation, city, state, country, country_code, world_region, gps_lat, gps_lon, gps_alt
+    location_shown: list[dict[str, Any]] = field(default_factory=list)
+    location_created: dict[str, Any] | None = None
     # audio / video
     duration: float | None = None
     artist: str | None = None
@@ -66,7 +72,9 @@ class MetadataRecord:
             value = getattr(self, f.name)
             if value is None or (isinstance(value, (str, list, dict)) and not value):
                 continue
-            out[f.name] = list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value
+            if isinstance(value, list):
+                value = [dict(v) if isinstance(v, dict) else v for v in value]
+            out[f.name] = dict(value) if isinstance(value, dict) else value
         return out
 
     @classmethod
@@ -77,23 +85,32 @@ class MetadataRecord:
         for name in ("keywords", "creator", "warnings"):
             if name in kwargs:
                 kwargs[name] = list(kwargs[name])
+        if "location_shown" in kwargs:
+            kwargs["location_shown"] = [dict(item) for item in kwargs["location_shown"]]
+        if "location_created" in kwargs:
+            kwargs["location_created"] = dict(kwargs["location_created"])
         if "sources" in kwargs:
             kwargs["sources"] = dict(kwargs["sources"])
         return cls(**kwargs)
 
     def searchable_text(self) -> dict[str, str]:
         """Named text fields for the full-text index; empty fields are left out."""
-        place = ", ".join(p for p in (self.location, self.city, self.state, self.country) if p)
+        place = ", ".join(_dedupe_names([self.location, self.city, self.state, self.country,
+                                         *(_place_names(loc) for loc in self.location_shown),
+                                         _place_names(self.location_created)]))
         # The extended description is the long form of the alt text: the index searches both under alt_text.
         alt = "\n".join(t for t in (self.alt_text, self.extended_description) if t)
         candidates = {
             "title": self.title,
+            # a headline that repeats the title adds nothing to search
+            "headline": self.headline if (self.headline or "").casefold() != (self.title or "").casefold() else None,
             "caption": self.caption,
             "alt_text": alt,
             "keywords": ", ".join(self.keywords),
             "creator": ", ".join(self.creator),
             "credit": self.credit,
             "copyright": self.copyright,
+            "source": self.source,
             "place": place,
             "artist": self.artist,
             "album": self.album,
@@ -101,3 +118,25 @@ class MetadataRecord:
             "comment": self.comment,
         }
         return {k: v for k, v in candidates.items() if v}
+
+
+_PLACE_KEYS = ("name", "sublocation", "city", "state", "country", "world_region")
+
+
+def _place_names(location: dict[str, Any] | None) -> str | None:
+    """The names of an IPTC Extension location, most specific first ("Lincoln Memorial, Washington, ...")."""
+    if not location:
+        return None
+    return ", ".join(str(location[k]) for k in _PLACE_KEYS if location.get(k)) or None
+
+
+def _dedupe_names(parts: list[str | None]) -> list[str]:
+    """The comma-separated names of `parts`, each once (case-insensitively), in order."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for part in parts:
+        for name in (part or "").split(", "):
+            if name.strip() and name.strip().casefold() not in seen:
+                seen.add(name.strip().casefold())
+                out.append(name.strip())
+    return out
