@@ -17,17 +17,26 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from mediaground.errors import BadMediaError
-from mediaground.media.containers import ENTROPY, SOS, ContainerError, jpeg_segments, png_chunks, riff_chunks
+from mediaground.media import heif, raw
+from mediaground.media.containers import (ENTROPY, SOS, ContainerError, bmff_boxes, jpeg_segments, png_chunks,
+                                          riff_chunks)
 
 CHUNK = 1 << 20
 MAX_PIXELS = 200_000_000
 _DOMAIN = b"mediaground-essence-v1:"  # keeps hashes of different methods apart; bump to re-key
 
 _AV_FORMATS = {
-    "mp3", "flac", "ogg", "wav", "m4a", "aac", "aiff",
-    "mp4", "mov", "avi", "mkv", "webm",
+    "mp3", "flac", "ogg", "wav", "m4a", "aac", "aiff", "ape", "wv", "mpc", "dsf", "wma",
+    "mp4", "mov", "avi", "mkv", "webm", "wmv",
 }
-_PILLOW_FORMATS = {"tiff": "TIFF", "gif": "GIF", "bmp": "BMP", "heic": "HEIF", "avif": "AVIF"}
+# Raw streams whose tags (APEv2, ID3v1, Lyrics3) sit after the audio, where the demuxer may fold
+# them into the last packet: cut off by byte offset.
+_TRAILING_TAGS = {"mp3", "aac", "ape", "wv", "mpc"}
+_PILLOW_FORMATS = {"tiff": "TIFF", "gif": "GIF", "bmp": "BMP", "avif": "AVIF"}
+# TIFF-based RAWs that sniffed as "tiff" before RAW formats had names of their own: where Pillow
+# decodes their IFD0 (a NEF's or DNG's thumbnail), they were indexed by those pixels, and their IDs
+# are kept.
+_TIFF_NAMED_RAWS = {"cr2", "nef", "arw", "dng"}
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,7 @@ def _jpeg(mm: mmap.mmap) -> str:
     h.update(b"\xff\xd8")
     seen_sos = False
     try:
-        for seg in jpeg_segments(mm):  # ends with the EOI
+        for seg in jpeg_segments(mm, skip_junk=True):  # ends with the EOI; junk a decoder skips is skipped
             if seg.marker == ENTROPY:
                 h.update(mm[seg.start:seg.end])
             elif seg.marker == 0x00:
@@ -151,6 +160,118 @@ _CHUNKED = {"jpeg": _jpeg, "mpo": _jpeg, "png": _png, "webp": _webp}
 _CHUNKED_METHOD = {"jpeg": "jpeg-scan", "mpo": "jpeg-scan", "png": "png-chunks", "webp": "webp-chunks"}
 
 
+# --- byte ranges of coded data (HEIF, PSD, JPEG 2000, JPEG XL, camera RAW) --------------------
+
+
+def _ranges(method: str, mm: mmap.mmap, ranges, prefix: bytes = b"", framed: bool = True) -> str:
+    """Hash `prefix`, then each (start, end) range, with its length in front where `framed` (else
+    the ranges hash as one stream: parts of one code stream), read 1 MiB at a time. A range past
+    the end of the file is a truncated file."""
+    h = _hasher(method)
+    h.update(prefix)
+    for start, end in ranges:
+        if start > end or end > len(mm):
+            raise BadMediaError("truncated", f"data at bytes {start}-{end} runs past the end of the file")
+        if framed:
+            h.update((end - start).to_bytes(8, "big"))
+        for at in range(start, end, CHUNK):
+            h.update(mm[at:min(end, at + CHUNK)])
+    return h.hexdigest()
+
+
+# Codec configuration: part of the coded image (HEVC parameter sets), unlike colour, size or rotation.
+_HEIF_CODEC_CONFIG = {b"hvcC", b"av1C", b"vvcC", b"jpgC"}
+
+
+def _heif(mm: mmap.mmap) -> str | None:
+    """The primary image as coded: for it (and for each tile of a grid, in order) the item type,
+    the codec configuration and the coded data. Exif and XMP items, thumbnails, auxiliary images
+    (depth, gain map) and the byte positions exiftool moves things to are left out; hashing the
+    code stream rather than decoded pixels keeps the ID independent of the decoder's version."""
+    try:
+        items = heif.primary_image(mm)
+    except ContainerError as e:
+        raise BadMediaError(e.reason, e.detail) from None
+    if items is None:
+        return None
+    ranges, prefix = [], b""
+    for item in items:
+        prefix += item.item_type
+        configs = [p for p in item.properties if p.btype in _HEIF_CODEC_CONFIG]
+        ranges += [(p.offset, p.end) for p in configs] + item.extents
+        prefix += len(configs).to_bytes(1, "big") + len(item.extents).to_bytes(4, "big")
+    return _ranges("heif-items", mm, ranges, prefix)
+
+
+def _psd(mm: mmap.mmap) -> str:
+    """Every section but the image resources, where Photoshop and exiftool keep EXIF, IPTC, XMP,
+    the thumbnail and the print settings: header, colour mode data, layers and masks, and the
+    composite image data."""
+    n = len(mm)
+    if n < 26:
+        raise BadMediaError("truncated", "PSD header runs past the end of the file")
+    wide = 8 if mm[4:6] == b"\0\x02" else 4  # PSB: 64-bit length of the layer and mask section
+    ranges, pos = [(0, 26)], 26
+    for keep, width in ((True, 4), (False, 4), (True, wide)):
+        if pos + width > n:
+            raise BadMediaError("truncated", "PSD section runs past the end of the file")
+        end = pos + width + int.from_bytes(mm[pos:pos + width], "big")
+        if keep:
+            ranges.append((pos, end))
+        pos = end
+    return _ranges("psd-sections", mm, ranges + [(pos, n)])
+
+
+def _codestream(mm: mmap.mmap, method: str, whole: bool, boxes: tuple[bytes, ...]) -> str | None:
+    """A JPEG 2000 or JPEG XL code stream: the whole file when it is a bare code stream, else the
+    payload of its code stream box(es) (jp2c; jxlc, or the jxlp parts less their 4-byte index),
+    so the same code stream has the same ID bare or boxed with metadata."""
+    if whole:
+        return _ranges(method, mm, [(0, len(mm))], framed=False)
+    try:
+        parts = [(b.start + (4 if b.btype == b"jxlp" else 0), b.end) for b in bmff_boxes(mm) if b.btype in boxes]
+    except ContainerError as e:
+        raise BadMediaError(e.reason, e.detail) from None
+    return _ranges(method, mm, parts[:1] if boxes == (b"jp2c",) else parts, framed=False) if parts else None
+
+
+def _jp2(mm: mmap.mmap) -> str | None:
+    return _codestream(mm, "j2k-codestream", mm[:4] == b"\xff\x4f\xff\x51", (b"jp2c",))
+
+
+def _jxl(mm: mmap.mmap) -> str | None:
+    return _codestream(mm, "jxl-codestream", mm[:2] == b"\xff\x0a", (b"jxlc", b"jxlp"))
+
+
+_STRUCTURED = {"heic": _heif, "psd": _psd, "jp2": _jp2, "jxl": _jxl}
+_STRUCTURED_METHOD = {"heic": "heif-items", "psd": "psd-sections", "jp2": "j2k-codestream", "jxl": "jxl-codestream"}
+
+
+def _raw(path: str | os.PathLike, fmt: str) -> Essence:
+    """A camera RAW: its sensor data (:func:`mediaground.media.raw.sensor_data`), or the whole
+    file where that is not isolated. A CR2, NEF, ARW or DNG whose IFD0 Pillow decodes keeps the
+    pixel hash it was indexed by when it sniffed as TIFF; a CR3, indexed as an MP4 video then,
+    keeps the hash of its tracks' samples (the JPEG and the CRX raw images; its metadata lives in
+    moov boxes, outside the samples)."""
+    if fmt == "cr3":
+        return Essence(_av_packets(path), "essence", "av-packets")
+    if fmt in _TIFF_NAMED_RAWS:
+        try:
+            ess = _pixels(path, "tiff")
+        except BadMediaError:
+            ess = None
+        if ess is not None:
+            return ess
+    with open(path, "rb") as f, _map(f) as mm:
+        try:
+            extents = raw.sensor_data(mm, fmt)
+        except ContainerError as e:
+            raise BadMediaError(e.reason, e.detail) from None
+        if extents is not None:
+            return Essence(_ranges("raw-sensor", mm, extents), "essence", "raw-sensor")
+    return Essence(file_sha256(path), "file", "file")
+
+
 # --- decoded pixels (Pillow) ----------------------------------------------
 
 
@@ -185,7 +306,7 @@ def _pixels(path: str | os.PathLike, fmt: str) -> Essence | None:
         raise BadMediaError("decompression-bomb", str(e)) from e
     except UnidentifiedImageError as e:
         raise BadMediaError("corrupt", str(e)) from e
-    except (OSError, ValueError, SyntaxError, EOFError, IndexError) as e:  # Pillow's decode errors
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError) as e:  # Pillow's decode errors
         reason = "truncated" if "truncated" in str(e) else "corrupt"
         raise BadMediaError(reason, str(e)) from e
     return Essence(h.hexdigest(), "essence", method)
@@ -283,10 +404,18 @@ def essence_hash(path: str | os.PathLike, fmt: str | None) -> Essence:
     if fmt in _CHUNKED:
         with open(path, "rb") as f, _map(f) as mm:
             return Essence(_CHUNKED[fmt](mm), "essence", _CHUNKED_METHOD[fmt])
+    if fmt in _STRUCTURED:
+        with open(path, "rb") as f, _map(f) as mm:
+            digest = _STRUCTURED[fmt](mm)
+        if digest is not None:
+            return Essence(digest, "essence", _STRUCTURED_METHOD[fmt])
+        return Essence(file_sha256(path), "file", "file")
+    if fmt in raw.RAW_FORMATS:
+        return _raw(path, fmt)
     if fmt in _AV_FORMATS:
         if os.path.getsize(path) == 0:
             raise BadMediaError("zero-byte", "file is empty")
-        audio_end = _raw_audio_end(path) if fmt in ("mp3", "aac") else None
+        audio_end = _raw_audio_end(path) if fmt in _TRAILING_TAGS else None
         return Essence(_av_packets(path, audio_end), "essence", "av-packets")
     if fmt in _PILLOW_FORMATS:
         ess = _pixels(path, fmt)

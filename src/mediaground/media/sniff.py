@@ -6,10 +6,12 @@ decision here is made from magic numbers in the first few KB of the file.
 
 from __future__ import annotations
 
+import mmap
 import os
 from dataclasses import dataclass
 
 from mediaground.errors import BadMediaError
+from mediaground.media.containers import ContainerError, Tiff, bmff_boxes
 
 HEAD_SIZE = 8192  # enough for magic numbers, ftyp brand lists, Ogg BOS pages, EBML headers
 
@@ -28,22 +30,42 @@ NOT_MEDIA = MediaType(None, None, None)
 _MIME = {
     "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",
     "tiff": "image/tiff", "bmp": "image/bmp", "heic": "image/heic", "avif": "image/avif",
+    "psd": "image/vnd.adobe.photoshop", "jp2": "image/jp2", "jxl": "image/jxl",
+    "cr2": "image/x-canon-cr2", "cr3": "image/x-canon-cr3", "nef": "image/x-nikon-nef",
+    "arw": "image/x-sony-arw", "dng": "image/x-adobe-dng", "raf": "image/x-fuji-raf",
+    "rw2": "image/x-panasonic-rw2", "orf": "image/x-olympus-orf", "mrw": "image/x-minolta-mrw",
+    "x3f": "image/x-sigma-x3f",
     "mp3": "audio/mpeg", "flac": "audio/flac", "wav": "audio/wav", "m4a": "audio/mp4",
-    "aac": "audio/aac", "aiff": "audio/aiff", "mp4": "video/mp4", "mov": "video/quicktime",
-    "avi": "video/x-msvideo", "mkv": "video/x-matroska", "webm": "video/webm",
+    "aac": "audio/aac", "aiff": "audio/aiff", "ape": "audio/x-ape", "wv": "audio/x-wavpack",
+    "mpc": "audio/x-musepack", "dsf": "audio/x-dsf", "wma": "audio/x-ms-wma",
+    "mp4": "video/mp4", "mov": "video/quicktime",
+    "avi": "video/x-msvideo", "mkv": "video/x-matroska", "webm": "video/webm", "wmv": "video/x-ms-wmv",
 }
 _KIND = {
     "jpeg": "image", "png": "image", "gif": "image", "webp": "image", "tiff": "image",
-    "bmp": "image", "heic": "image", "avif": "image",
+    "bmp": "image", "heic": "image", "avif": "image", "psd": "image", "jp2": "image", "jxl": "image",
+    "cr2": "image", "cr3": "image", "nef": "image", "arw": "image", "dng": "image", "raf": "image",
+    "rw2": "image", "orf": "image", "mrw": "image", "x3f": "image",
     "mp3": "audio", "flac": "audio", "ogg": "audio", "wav": "audio", "m4a": "audio",
-    "aac": "audio", "aiff": "audio",
-    "mp4": "video", "mov": "video", "avi": "video", "mkv": "video", "webm": "video",
+    "aac": "audio", "aiff": "audio", "ape": "audio", "wv": "audio", "mpc": "audio", "dsf": "audio",
+    "wma": "audio",
+    "mp4": "video", "mov": "video", "avi": "video", "mkv": "video", "webm": "video", "wmv": "video",
 }
 
 _HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
 _AVIF_BRANDS = {b"avif", b"avis"}
 _M4A_BRANDS = {b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B "}
 _BMP_DIB_SIZES = {12, 16, 40, 52, 56, 64, 108, 124}
+# A QuickTime movie without an ftyp (older .mov) starts straight with one of these atoms ...
+_QT_TOP = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot", b"junk"}
+# ... and its moov with one of these.
+_QT_MOOV_FIRST = {b"mvhd", b"cmov", b"trak", b"udta", b"meta", b"iods", b"prfl", b"clip", b"ctab"}
+_TIFF_MAGIC = (b"II*\0", b"MM\0*")
+_JP2_SIGNATURE = b"\0\0\0\x0cjP  \r\n\x87\n"
+_JXL_SIGNATURE = b"\0\0\0\x0cJXL \r\n\x87\n"
+_ASF_HEADER = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
+_ASF_VIDEO_MEDIA = bytes.fromhex("c0ef19bc4d5bcf11a8fd00805f5c442b")
+_ASF_AUDIO_MEDIA = bytes.fromhex("409e69f84d5bcf11a8fd00805f5c442b")
 
 
 def _mt(fmt: str, kind: str | None = None, mime: str | None = None) -> MediaType:
@@ -64,7 +86,57 @@ def _ftyp(head: bytes) -> MediaType:
         return _mt("m4a")
     if major == b"qt  ":
         return _mt("mov")
+    if major == b"crx ":
+        return _mt("cr3")  # Canon RAW 3: the ISO-BMFF box tree of a camera RAW, not a movie
     return _mt("mp4")  # isom/mp41/mp42/avc1/dash/3gp/camera brands: PyAV will tell
+
+
+def _tiff(head: bytes | mmap.mmap) -> MediaType:
+    """A TIFF, or a camera RAW built on TIFF: told apart by the CR2 marker, the DNGVersion tag, or
+    the maker with the sub-IFDs that hold the raw data (a maker's plain TIFF has none). `head`
+    may be the whole file mapped: IFD0 can lie anywhere."""
+    if head[8:11] == b"CR\x02" and head[:2] == b"II":
+        return _mt("cr2")
+    try:
+        tiff = Tiff(head)
+        ifd0, _ = tiff.ifd(tiff.first)
+        make = tiff.text(ifd0.get(0x010F)).upper()
+    except ContainerError:  # IFD0 out of reach (past the bytes given, or cut): a plain TIFF as far as we know
+        return _mt("tiff")
+    if 0xC612 in ifd0:  # DNGVersion
+        return _mt("dng")
+    raw_layout = 0x014A in ifd0 or 0xC634 in ifd0  # SubIFDs, DNGPrivateData (Sony's SR2 pointer)
+    if raw_layout and make.startswith("NIKON"):
+        return _mt("nef")
+    if raw_layout and make.startswith("SONY"):
+        return _mt("arw")
+    return _mt("tiff")
+
+
+def _quicktime(head: bytes) -> MediaType:
+    """A QuickTime movie without an ftyp box: top-level atoms from the first byte, a moov (whose
+    first child is a movie atom) or an mdat among them. A first size of four printable characters
+    (512 MB or more, where QuickTime writes a 64-bit size) is read as text, not as an atom."""
+    if all(0x20 <= c < 0x7F for c in head[:4]):
+        return NOT_MEDIA
+    try:
+        for box in bmff_boxes(head):
+            if box.btype not in _QT_TOP:
+                return NOT_MEDIA
+            if box.btype == b"mdat":
+                return _mt("mov")
+            if box.btype == b"moov":
+                return _mt("mov") if head[box.start + 4:box.start + 8] in _QT_MOOV_FIRST else NOT_MEDIA
+    except ContainerError:
+        return NOT_MEDIA
+    return NOT_MEDIA
+
+
+def _asf(head: bytes) -> MediaType:
+    """ASF (Windows Media): a video stream's media type GUID makes it WMV, an audio one alone WMA."""
+    if _ASF_VIDEO_MEDIA in head:
+        return _mt("wmv")
+    return _mt("wma") if _ASF_AUDIO_MEDIA in head else _mt("wmv")
 
 
 def _mpeg_audio(head: bytes) -> MediaType | None:
@@ -118,14 +190,42 @@ def sniff_bytes(head: bytes) -> MediaType:
         if sub == b"AVI ":
             return _mt("avi")
         return NOT_MEDIA
-    if h[:4] in (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+"):
-        return _mt("tiff")
+    if h[:4] in _TIFF_MAGIC:
+        return _tiff(h)
+    if h[:4] in (b"II+\0", b"MM\0+"):
+        return _mt("tiff")  # BigTIFF
+    if h[:4] in (b"IIRO", b"IIRS", b"MMOR"):
+        return _mt("orf")
+    if h[:4] == b"IIU\0":
+        return _mt("rw2")
+    if h[:15] == b"FUJIFILMCCD-RAW":
+        return _mt("raf")
+    if h[:4] == b"\0MRM":
+        return _mt("mrw")
+    if h[:4] == b"FOVb":
+        return _mt("x3f")
+    if h[:4] == b"8BPS" and h[4:6] in (b"\0\x01", b"\0\x02"):
+        return _mt("psd")  # version 2 is PSB (large document)
+    if h[:12] == _JP2_SIGNATURE or h[:4] == b"\xff\x4f\xff\x51":  # JP2 box, or a bare J2K codestream
+        return _mt("jp2")
+    if h[:12] == _JXL_SIGNATURE or h[:2] == b"\xff\x0a":  # JPEG XL box, or a bare codestream
+        return _mt("jxl")
     if h[:2] == b"BM" and len(h) >= 18 and int.from_bytes(h[14:18], "little") in _BMP_DIB_SIZES:
         return _mt("bmp")
     if h[4:8] == b"ftyp" and len(h) >= 12:
         return _ftyp(h)
     if h[:4] == b"fLaC":
         return _mt("flac")
+    if h[:4] == b"MAC ":
+        return _mt("ape")  # Monkey's Audio
+    if h[:4] == b"wvpk":
+        return _mt("wv")
+    if h[:4] == b"MPCK" or h[:3] == b"MP+":
+        return _mt("mpc")  # Musepack SV8, SV7
+    if h[:4] == b"DSD " and h[4:12] == (28).to_bytes(8, "little"):
+        return _mt("dsf")
+    if h[:16] == _ASF_HEADER:
+        return _asf(h)
     if h[:4] == b"OggS":
         # BOS pages of every logical stream come first; Theora marks a video file.
         if b"\x80theora" in h:
@@ -140,7 +240,11 @@ def sniff_bytes(head: bytes) -> MediaType:
         behind = h[_after_id3(h):]
         if behind[:4] == b"fLaC":
             return _mt("flac")
+        if behind[:4] == b"MAC ":
+            return _mt("ape")
         return _mpeg_audio(behind) or _mt("mp3")
+    if h[4:8] in _QT_TOP:
+        return _quicktime(h)
     return _mpeg_audio(h) or NOT_MEDIA
 
 
@@ -148,6 +252,9 @@ def sniff(path: str | os.PathLike) -> MediaType:
     """Classify the file at `path` by content. Raises BadMediaError("zero-byte") for empty files."""
     with open(path, "rb") as f:
         head = f.read(HEAD_SIZE)
+        if head[:4] in _TIFF_MAGIC:  # IFD0, and the maker's name, may lie anywhere in a TIFF
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                return _tiff(mm)
         if head[:3] == b"ID3" and len(head) >= 10:
             # Cover art can make the tag larger than HEAD_SIZE: read what follows it.
             f.seek(_after_id3(head))
