@@ -180,6 +180,30 @@ def test_a_file_that_crashes_the_decoder_is_quarantined(tmp_path, media_dir, mon
         assert lib.catalog.assets.count() == 5
 
 
+def test_a_script_without_a_main_guard_gets_an_error_not_a_quarantine(tmp_path, media_dir):
+    """Under `spawn`, workers re-import the caller's script; one that ingests at import time kills
+    every worker before it starts. That is the caller's mistake to report, not six decoder crashes."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from mediaground.library import Library\n"
+        "from mediaground.errors import MediagroundError\n"
+        f"lib = Library.create({str(tmp_path / 'lib')!r}, text_model='fake-text', image_model='fake-image', audio_model='fake-audio')\n"
+        "try:\n"
+        f"    report = lib.ingest([{str(media_dir)!r}], workers=2)\n"
+        "    print('REPORT', report.to_dict())\n"
+        "except MediagroundError as exc:\n"
+        "    print('ERROR', exc)\n"
+        "    print('ASSETS', lib.catalog.assets.count())\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    main_lines = [line for line in out.stdout.splitlines() if line.startswith(("REPORT", "ERROR", "ASSETS"))]
+    assert main_lines and main_lines[0].startswith("ERROR worker processes could not start"), out.stdout + out.stderr
+    assert "ASSETS 0" in main_lines
+
+
 def test_deleted_files_stop_being_current_but_nothing_is_lost(fake_lib, media_dir):
     fake_lib.ingest([media_dir], workers=0)
     asset = fake_lib.resolve(str(media_dir / "blue.jpg"))

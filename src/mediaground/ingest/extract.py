@@ -19,7 +19,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from mediaground.catalog import Asset, Version
-from mediaground.errors import BadMediaError
+from mediaground.errors import BadMediaError, MediagroundError
 from mediaground.ids import Essence, asset_id, essence_hash
 from mediaground.media.image import decode_image
 from mediaground.media.sniff import sniff
@@ -108,7 +108,7 @@ def extracted(jobs: Sequence[Job], preprocessor: ImagePreprocessor | None, worke
     ctx = multiprocessing.get_context("spawn")  # never fork a process that holds ORT threads
     window = max(4, workers * 4)
     queue = deque(jobs)
-    pool = ProcessPoolExecutor(workers, mp_context=ctx)
+    pool = _started_pool(workers, ctx)
     inflight: deque[tuple[Job, Future]] = deque()
     try:
         while queue or inflight:
@@ -129,6 +129,21 @@ def extracted(jobs: Sequence[Job], preprocessor: ImagePreprocessor | None, worke
                 pool = ProcessPoolExecutor(workers, mp_context=ctx)
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+def _started_pool(workers: int, ctx) -> ProcessPoolExecutor:
+    """A worker pool that has run a task: a pool whose workers cannot even start (e.g. a script that
+    starts an ingest at import time, without an `if __name__ == "__main__":` guard, under `spawn`)
+    is an error to report, not a reason to quarantine every file as if it had crashed a decoder."""
+    pool = ProcessPoolExecutor(workers, mp_context=ctx)
+    try:
+        pool.submit(int).result()
+    except BrokenProcessPool as exc:
+        pool.shutdown(cancel_futures=True)
+        raise MediagroundError(
+            "worker processes could not start (a script that ingests must guard its entry point with "
+            "`if __name__ == \"__main__\":`, or ingest with workers=0)") from exc
+    return pool
 
 
 def _alone(job: Job, preprocessor: ImagePreprocessor | None, ctx) -> Prepared:
