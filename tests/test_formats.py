@@ -3,7 +3,7 @@ JPEG 2000, JPEG XL, GIF, moov-first QuickTime, camera RAW, Monkey's Audio/WavPac
 photos whose tag block is broken.
 
 Fixtures are built here (Pillow, pillow-heif, PyAV, byte by byte); a few third-party test files
-are in tests/data/formats (see tests/data/README.md). Tag edits go through ExifTool, the
+are in tests/data/conformance (see tests/data/README.md). Tag edits go through ExifTool, the
 independent writer a user would use.
 """
 
@@ -27,7 +27,7 @@ from mediaground.media.containers import ContainerError, Tiff, jpeg_segments
 from mediaground.media.image import decode_image
 from mediaground.media.sniff import NOT_MEDIA, sniff, sniff_bytes
 
-DATA = Path(__file__).parent / "data" / "formats"
+DATA = Path(__file__).parent / "data" / "conformance"
 
 
 def _ident(path):
@@ -628,13 +628,13 @@ def test_wma_and_wmv(tmp_path):
     assert _ident(wma) == before
 
 
-# --- third-party test files (tests/data/formats) ---------------------------------------------
+# --- third-party test files (tests/data/conformance) ---------------------------------------------
 
 
 def test_conformance_files_keep_the_ids_they_were_indexed_by():
     """ExifTool's DNG indexed as a TIFF and its CR3 as an MP4 video before RAW formats had names:
     both keep those asset IDs (the hashes below are what the previous release computed)."""
-    dng, cr3 = DATA / "exiftool_DNG.dng", DATA / "exiftool_CanonRaw.cr3"
+    dng, cr3 = DATA / "ex_DNG.dng", DATA / "ex_CanonRaw.cr3"
     assert (sniff(dng).format, sniff(cr3).format, sniff(cr3).kind) == ("dng", "cr3", "image")
     assert _ident(dng).sha256 == "75877321928d29688324246444ae057fc71ae8914a08df9fd08c86cbc330b6f3"
     assert _ident(cr3).sha256 == "894412f363b7dfa8684395d2e9aa4fa8cf427ecc90156b3a6b37635a60a796bc"
@@ -642,15 +642,15 @@ def test_conformance_files_keep_the_ids_they_were_indexed_by():
 
 
 def test_conformance_raf_psd_jp2(tmp_path):
-    raf = DATA / "exiftool_FujiFilm.raf"
+    raf = DATA / "ex_FujiFilm.raf"
     assert sniff(raf).format == "raf" and _ident(raf).method == "raw-sensor"
     assert decode_image(str(raf)).width == 160  # its EXIF thumbnail outsizes the 8x8 stub preview
-    psd = shutil.copy(DATA / "exiftool_Photoshop.psd", tmp_path / "a.psd")
+    psd = shutil.copy(DATA / "ex_Photoshop.psd", tmp_path / "a.psd")
     before = _ident(psd)
     _exiftool(psd, "-IPTC:Caption-Abstract=x", "-XMP-dc:Title=another title")
     assert _ident(psd) == before
     assert decode_image(str(psd)).width == 8
-    jp2 = DATA / "exiftool_Jpeg2000.jp2"
+    jp2 = DATA / "ex_Jpeg2000.jp2"
     assert _ident(jp2).method == "j2k-codestream" and decode_image(str(jp2)).width == 16
 
 
