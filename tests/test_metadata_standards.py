@@ -211,8 +211,9 @@ def test_pixel_size_is_the_image_not_the_exif_tags(tmp_path: Path) -> None:
     ("ex_Nikon.nef", "nef", "NIKON CORPORATION", (3040, 2014), "exiv2:pixels"),
     ("ex_DNG.dng", "dng", "Canon", (3516, 2328), "exiv2:pixels"),
     ("ex_Minolta.mrw", "mrw", "Konica Minolta Camera, Inc.", (3264, 2448), "exiv2:pixels"),
-    ("ex_Panasonic.rw2", "rw2", "Panasonic", (3724, 2754), "exiv2:pixels"),
-    ("ex_FujiFilm.raf", "raf", "FUJIFILM", (1440, 960), "exif:PixelXDimension"),  # exiv2 has no RAF size: the tags
+    ("ex_Panasonic.rw2", "rw2", "Panasonic", (3648, 2736), "raw:size"),  # inside the sensor borders
+    ("ex_FujiFilm.raf", "raf", "FUJIFILM", (4256, 1424), "raw:size"),  # RawImageCroppedSize, not the preview's
+    ("ex_CanonRaw.cr3", "cr3", "Canon", (6000, 4000), "raw:size"),
     ("ex_QuickTime.heic", "heic", None, (1596, 1064), None),  # pillow:size with a HEIF plugin, else exiv2's
     ("exifr_Irvine_CA.avif", "avif", "Apple", (480, 640), None),
     ("ex_Jpeg2000.jp2", "jp2", None, (16, 16), "pillow:size"),
@@ -226,12 +227,32 @@ def test_formats_read_by_name(name: str, fmt: str, make: str | None, size: tuple
     assert not any(w.startswith("metadata-") for w in rec.warnings)
 
 
+def test_cr3_exif_is_read_from_its_cmt_boxes_when_exiv2_refuses_the_file() -> None:
+    rec = read_metadata(DATA / "ex_CanonRaw.cr3", "cr3", "image")
+    assert (rec.camera_model, rec.lens) == ("Canon EOS M50", "EF-M15-45mm f/3.5-6.3 IS STM")
+    assert rec.date_created == "2018-02-21T12:08:56+00:00" and rec.orientation == 1
+    assert any(w.startswith("exif-from-cmt-boxes") for w in rec.warnings)
+
+
 def test_jpeg_xl_is_read_through_exiv2() -> None:
     rec = read_metadata(DATA / "ex_JXL2.jxl", "jxl", "image")
     assert not any(w.startswith("metadata-") for w in rec.warnings)
 
 
 # ---------------------------------------------------------------- GIF XMP, ID3
+
+
+def test_ape_tags_are_read() -> None:
+    rec = read_metadata(DATA / "ex_APE.ape", "ape", "audio")
+    assert (rec.title, rec.artist, rec.album, rec.genre) == ("Men Machine Live", "Kraftwerk", "Cover Art Test", "Electronic")
+    assert (rec.track, rec.year, rec.sources["title"]) == (4, 2005, "ape:Title")
+    assert rec.has_cover_art is True
+
+
+def test_aiff_name_chunk_is_the_title_when_id3_has_none() -> None:
+    rec = read_metadata(DATA / "ex_AIFF.aif", "aiff", "audio")
+    assert (rec.title, rec.sources["title"]) == ("ExifTool test AIFF", "aiff:NAME")
+    assert (rec.artist, rec.sources["artist"]) == ("the artist", "id3:TPE1")  # ID3 first, AUTH only fills a gap
 
 
 def test_gif_xmp_application_extension() -> None:

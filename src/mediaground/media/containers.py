@@ -334,6 +334,18 @@ class Tiff:
             raise ContainerError("truncated", f"TIFF tag {entry.tag:#06x} runs past the end", entry.pos)
         return [self._int(entry.pos + i * size, size) for i in range(entry.count)]
 
+    def rationals(self, entry: TiffEntry | None) -> list[tuple[int, int]]:
+        """The (numerator, denominator) pairs of a RATIONAL or SRATIONAL entry; [] for None,
+        another type, or a value past the end."""
+        if entry is None or entry.type not in (5, 10) or entry.count > _MAX_TIFF_VALUES:
+            return []
+        if entry.pos + 8 * entry.count > len(self.buf):
+            return []
+        signed = entry.type == 10
+        return [(int.from_bytes(self.buf[p:p + 4], self.order, signed=signed),  # type: ignore[arg-type]
+                 int.from_bytes(self.buf[p + 4:p + 8], self.order, signed=signed))  # type: ignore[arg-type]
+                for p in range(entry.pos, entry.pos + 8 * entry.count, 8)]
+
     def text(self, entry: TiffEntry | None) -> str:
         """An ASCII entry, without its NUL padding; "" for None or a value past the end."""
         if entry is None or entry.pos + entry.count > len(self.buf):

@@ -103,6 +103,33 @@ def sensor_data(buf: Buffer, fmt: str) -> Extents | None:
     return None
 
 
+def image_size(buf: Buffer, fmt: str) -> tuple[int, int] | None:
+    """The size of the image the RAW develops to, as its container states it, where exiv2 reports
+    something else: RAF's cropped size (exiv2 has none), RW2's sensor borders (exiv2 gives the
+    whole sensor, borders included), CR3's IFD0 (exiv2 may not open the file). None elsewhere, or
+    where the structure cannot be read."""
+    try:
+        if fmt == "raf":
+            return _raf_size(buf)
+        if fmt == "rw2":
+            tiff = Tiff(buf)
+            ifd0, _ = tiff.ifd(tiff.first)
+            top, left, bottom, right = (tiff.ints(ifd0.get(tag))[:1] for tag in (0x0004, 0x0005, 0x0006, 0x0007))
+            if top and left and bottom and right:
+                return _positive(right[0] - left[0], bottom[0] - top[0])
+            return None
+        if fmt == "cr3":
+            tags = cr3_tags(buf)
+            return _positive(tags.get("Exif.Image.ImageWidth", 0), tags.get("Exif.Image.ImageLength", 0))
+    except ContainerError:
+        return None
+    return None
+
+
+def _positive(width: int, height: int) -> tuple[int, int] | None:
+    return (width, height) if width > 0 and height > 0 else None
+
+
 # --- TIFF-based: CR2, NEF, ARW, DNG, ORF, RW2 -----------------------------------
 
 
@@ -133,17 +160,91 @@ def _tiff_sensor_data(buf: Buffer, fmt: str) -> Extents | None:
 # --- CR3 (ISO-BMFF) ----------------------------------------------------------
 
 
-def _cr3_cmt1(buf: Buffer) -> Box | None:
+def _cr3_canon_box(buf: Buffer) -> Box | None:
+    """Canon's uuid box inside moov: CMT1-4 and the thumbnail."""
     moov = find_box(buf, b"moov")
     if moov is None:
         return None
     for box in bmff_boxes(buf, moov.start, moov.end):
         if box.btype == b"uuid" and buf[box.start - 16:box.start] == _CANON_UUID:
-            return find_box(buf, b"CMT1", box.start, box.end)
+            return box
     return None
 
 
+def _cr3_cmt1(buf: Buffer) -> Box | None:
+    canon = _cr3_canon_box(buf)
+    return None if canon is None else find_box(buf, b"CMT1", canon.start, canon.end)
+
+
+# The EXIF tags a CR3 keeps in its CMT boxes (each a TIFF block: CMT1 = IFD0, CMT2 = the Exif IFD,
+# CMT4 = the GPS IFD; CMT3 is the maker note), by the names exiv2 gives them.
+_CR3_TAGS = {
+    b"CMT1": ("Exif.Image", {0x0100: "ImageWidth", 0x0101: "ImageLength", 0x010E: "ImageDescription",
+                             0x010F: "Make", 0x0110: "Model", 0x0112: "Orientation", 0x0132: "DateTime",
+                             0x013B: "Artist", 0x8298: "Copyright"}),
+    b"CMT2": ("Exif.Photo", {0x9003: "DateTimeOriginal", 0x9004: "DateTimeDigitized", 0x9010: "OffsetTime",
+                             0x9011: "OffsetTimeOriginal", 0x9012: "OffsetTimeDigitized", 0xA002: "PixelXDimension",
+                             0xA003: "PixelYDimension", 0xA434: "LensModel"}),
+    b"CMT4": ("Exif.GPSInfo", {0x0001: "GPSLatitudeRef", 0x0002: "GPSLatitude", 0x0003: "GPSLongitudeRef",
+                               0x0004: "GPSLongitude", 0x0005: "GPSAltitudeRef", 0x0006: "GPSAltitude"}),
+}
+
+
+def cr3_tags(buf: Buffer) -> dict[str, str | int]:
+    """The EXIF a CR3 holds in its Canon CMT boxes, keyed as exiv2 keys them (text as text, integers
+    as int, rationals as exiv2 writes them: "n/d n/d"): what we read when exiv2 cannot open the
+    file. {} where the boxes are missing; raises ContainerError for a box that cannot be walked."""
+    canon = _cr3_canon_box(buf)
+    out: dict[str, str | int] = {}
+    if canon is None:
+        return out
+    for name, (group, tags) in _CR3_TAGS.items():
+        box = find_box(buf, name, canon.start, canon.end)
+        if box is None:
+            continue
+        tiff = Tiff(buf, box.start)
+        ifd, _ = tiff.ifd(tiff.first)
+        for tag, key in tags.items():
+            entry = ifd.get(tag)
+            if entry is None:
+                continue
+            if entry.type == 2:
+                value: str | int = tiff.text(entry)
+            elif entry.type in (5, 10):
+                value = " ".join(f"{n}/{d}" for n, d in tiff.rationals(entry))
+            elif entry.type == 1 and key.endswith("AltitudeRef"):
+                value = (tiff.ints(entry) or [0])[0]
+            else:
+                ints = tiff.ints(entry)
+                value = ints[0] if len(ints) == 1 else ""
+            if value != "":
+                out[f"{group}.{key}"] = value
+    return out
+
+
 # --- RAF ---------------------------------------------------------------------
+
+
+def _raf_size(buf: Buffer) -> tuple[int, int] | None:
+    """RawImageCroppedSize (0x111), else RawImageFullSize (0x100), from the directory the RAF
+    header points to at byte 92: a count, then entries of tag, length and big-endian data
+    (each size stored as height, width)."""
+    if len(buf) < 100:
+        return None
+    offset = int.from_bytes(buf[92:96], "big")
+    if offset + 4 > len(buf):
+        return None
+    count = min(int.from_bytes(buf[offset:offset + 4], "big"), 4096)
+    pos, sizes = offset + 4, {}
+    for _ in range(count):
+        if pos + 4 > len(buf):
+            break
+        tag, length = int.from_bytes(buf[pos:pos + 2], "big"), int.from_bytes(buf[pos + 2:pos + 4], "big")
+        if tag in (0x100, 0x111) and length == 4 and pos + 8 <= len(buf):
+            sizes[tag] = (int.from_bytes(buf[pos + 6:pos + 8], "big"), int.from_bytes(buf[pos + 4:pos + 6], "big"))
+        pos += 4 + length
+    width, height = sizes.get(0x111) or sizes.get(0x100) or (0, 0)
+    return _positive(width, height)
 
 
 def _raf_sensor_data(buf: Buffer) -> Extents | None:

@@ -24,7 +24,8 @@ ExifTool's MWG module implements it, and `record.sources` names the tag each val
 * Licensor (licensor_url, licensor_name): XMP PLUS `plus:Licensor`, a Seq of structs; the first
   licensor that has a value wins, for each of the two fields separately.
 * Camera and technical fields (make, model, lens, orientation): EXIF, then XMP.
-* Pixel size: the primary image as Pillow reads its header ("pillow:size"); for camera RAW and
+* Pixel size: the primary image as Pillow reads its header ("pillow:size"); for camera RAW the size
+  it develops to where the container states it (RAF, RW2, CR3: "raw:size"); for other RAWs and
   what Pillow cannot open, what exiv2 reads from the container ("exiv2:pixels"); then the tags
   (PixelXDimension, ImageWidth: often the size before a resize).
 * GPS: the EXIF GPS IFD, else XMP exif:GPSLatitude/GPSLongitude ("55,2.3256N").
@@ -47,6 +48,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import mmap
 import os
 import re
 import warnings
@@ -57,11 +59,15 @@ from typing import Any
 
 import mutagen
 import pyexiv2
+from mutagen.aiff import AIFF, AIFFFile
+from mutagen.apev2 import TEXT, APEv2
 from mutagen.id3 import ID3, TCON
 from mutagen.mp4 import MP4Tags
 from PIL import Image
 
 from mediaground.media.containers import EOI, SOS, ContainerError, jpeg_segments
+from mediaground.media.raw import cr3_tags
+from mediaground.media.raw import image_size as raw_image_size
 
 from .jpeg import legacy_xmp_segments
 from .record import MetadataRecord
@@ -277,6 +283,11 @@ def _read_image(path: Path, fmt: str | None, rec: MetadataRecord, quiet: bool = 
         if legacy:
             rec.warnings.append("xmp-legacy-signature")
             xmp = _with_warnings(rec, parse_packet(legacy))
+    if img is None and fmt == "cr3":
+        exif = _read_block(rec, "exif", lambda: _redecode(_with_mapped(path, cr3_tags)))
+        if exif:  # exiv2 refused the file, its EXIF boxes are whole: say so, not "tags-unreadable"
+            rec.warnings.append(f"exif-from-cmt-boxes: exiv2: {why}")
+            img, why = None, ""
     size = _pixel_size(path, fmt, data)
     if img is None and not xmp and (size is not None or not quiet):
         # GIF's "XMP DataXMP" extension, or a file exiv2 cannot open: scan the bytes for the packet.
@@ -293,7 +304,8 @@ def _read_image(path: Path, fmt: str | None, rec: MetadataRecord, quiet: bool = 
     stale = _iim_stale(path, fmt, data, exif) if iptc else False
     if stale:
         rec.warnings.append("iptc-digest-stale: IIM edited without XMP; IIM wins where it has a value")
-    _apply_image_tags(rec, {**exif, **iptc, **xmp}, size, tag_size, stale)
+    _apply_image_tags(rec, {**exif, **iptc, **xmp}, (size, "raw:size" if fmt in RAW_FORMATS else "pillow:size"),
+                      tag_size, stale)
     return True
 
 
@@ -337,10 +349,14 @@ def _with_warnings(rec: MetadataRecord, parsed: tuple[dict[str, Any], list[str]]
 
 
 def _pixel_size(path: Path, fmt: str | None, data: bytes | None) -> tuple[int, int] | None:
-    """The primary image's size as Pillow reads it from the image header (nothing is decoded), or None
-    for camera RAW and anything Pillow cannot open."""
+    """The primary image's size as Pillow reads it from the image header (nothing is decoded); for a
+    camera RAW the size it develops to where its container states it (`media.raw.image_size`);
+    None for other RAWs and anything Pillow cannot open."""
     if fmt in RAW_FORMATS:
-        return None
+        try:
+            return _with_mapped(path, lambda buf: raw_image_size(buf, fmt))
+        except (OSError, ValueError):
+            return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DecompressionBombWarning: only the header is read here
@@ -349,6 +365,13 @@ def _pixel_size(path: Path, fmt: str | None, data: bytes | None) -> tuple[int, i
     except Exception:  # not a format Pillow knows (HEIC without a plugin, JPEG XL), or a broken header
         return None
     return (width, height) if width > 0 and height > 0 else None
+
+
+def _with_mapped(path: Path, read: Callable[[mmap.mmap], Any]) -> Any:
+    """`read` over the file memory-mapped read-only (a RAW can be 100 MB; only its structure is
+    looked at)."""
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+        return read(buf)
 
 
 def _read_block(rec: MetadataRecord, name: str, read: Callable[[], Any]) -> Any:
@@ -436,7 +459,7 @@ def _mwg(rec: MetadataRecord, name: str, meta: dict[str, Any], xmp_keys: list[st
     _pick(rec, name, meta, [iim, *xmp_keys] if stale else [*xmp_keys, iim], conv)
 
 
-def _apply_image_tags(rec: MetadataRecord, meta: dict[str, Any], size: tuple[int, int] | None,
+def _apply_image_tags(rec: MetadataRecord, meta: dict[str, Any], size: tuple[tuple[int, int] | None, str],
                       tag_size: tuple[int, int], stale: bool) -> None:
     """Map exiv2 keys onto the record following the module's precedence rules."""
     for key in ("Exif.Image.ImageDescription", "Exif.Image.Artist", "Exif.Image.Copyright"):
@@ -497,7 +520,7 @@ def _apply_image_tags(rec: MetadataRecord, meta: dict[str, Any], size: tuple[int
 
     # Pixel size: the image itself; else what exiv2 reads from the container (RAW, HEIC without a
     # decoder); else the tags, which often still describe the original before a resize.
-    for (width, height), source in ((size or (0, 0), "pillow:size"), (tag_size, "exiv2:pixels")):
+    for (width, height), source in ((size[0] or (0, 0), size[1]), (tag_size, "exiv2:pixels")):
         if width > 0 and height > 0 and rec.width is None:
             _put(rec, "width", width, source)
             _put(rec, "height", height, source)
@@ -713,12 +736,16 @@ def _read_media(path: Path, fmt: str | None, kind: str | None, rec: MetadataReco
             _from_id3(rec, tags)
         elif isinstance(tags, MP4Tags):
             _from_mp4(rec, tags)
+        elif isinstance(tags, APEv2):
+            _from_ape(rec, tags)
         elif tags is not None and hasattr(tags, "as_dict"):
             _from_vorbis(rec, tags)
         if getattr(audio, "pictures", None):  # FLAC picture blocks
             rec.has_cover_art = True
         if rec.has_cover_art is None:
             rec.has_cover_art = False
+        if isinstance(audio, AIFF):
+            _from_aiff_chunks(path, rec)
     tagged = any(getattr(rec, f) for f in ("title", "artist", "album", "genre", "comment", "date_created"))
     if kind == "video" or rec.duration is None or not tagged:
         _from_ffmpeg(path, rec, report=audio is None and not tagged)
@@ -819,6 +846,38 @@ def _from_mp4(rec: MetadataRecord, tags: MP4Tags) -> None:
     _put_date(rec, next(iter(text("©day")), None), "mp4:©day")
     _put_iso6709(rec, next(iter(text("©xyz")), None), "mp4:©xyz")
     rec.has_cover_art = bool(tags.get("covr"))
+
+
+_APE_FIELDS = {"title": "title", "artist": "artist", "album": "album", "genre": "genre", "copyright": "copyright",
+               "isrc": "isrc", "comment": "comment"}
+
+
+def _from_ape(rec: MetadataRecord, tags: APEv2) -> None:
+    """APEv2 (Monkey's Audio, WavPack, Musepack); keys are case-insensitive, binary items (cover
+    art) are skipped."""
+    d = {k.lower(): str(v) for k, v in tags.items() if v.kind == TEXT}
+    for key, name in _APE_FIELDS.items():
+        _put(rec, name, "; ".join(_dedupe(_texts(d.get(key), "\0"))), f"ape:{key.title()}")
+    _put_int(rec, "bpm", _text(d.get("bpm")), "ape:BPM")
+    _put_int(rec, "track", _text((d.get("track") or "").split("/")[0]), "ape:Track")
+    _put_date(rec, _text(d.get("year")), "ape:Year")
+    rec.has_cover_art = any(k.lower().startswith("cover art") for k in tags.keys())
+
+
+_AIFF_TEXT = {"NAME": ("title", "aiff:NAME"), "AUTH": ("artist", "aiff:AUTH"), "(c) ": ("copyright", "aiff:(c)"),
+              "ANNO": ("comment", "aiff:ANNO")}
+
+
+def _from_aiff_chunks(path: Path, rec: MetadataRecord) -> None:
+    """AIFF's own text chunks (NAME, AUTH, "(c) ", ANNO), where its ID3 chunk left a field empty."""
+    try:
+        with open(path, "rb") as f:
+            iff = AIFFFile(f)
+            for chunk_id, (name, source) in _AIFF_TEXT.items():
+                if getattr(rec, name) is None and chunk_id in iff:
+                    _put(rec, name, _text(iff[chunk_id].read().split(b"\0", 1)[0].decode("latin-1")), source)
+    except Exception as exc:  # mutagen raises IffError, InvalidChunk, struct.error for a broken chunk list
+        rec.warnings.append(f"aiff-chunks-unreadable: {exc}")
 
 
 def _put_iso6709(rec: MetadataRecord, value: str | None, source: str) -> None:
