@@ -218,3 +218,31 @@ def test_a_file_that_vanishes_mid_run_is_retried_not_quarantined(fake_lib, tmp_p
     assert [(Path(s["path"]).name, s["reason"]) for s in report.skipped] == [("2.jpg", "vanished")]
     gone.write_bytes(kept)  # it comes back: indexed, nothing sticky
     assert fake_lib.ingest([media], workers=0).added == 1
+
+
+def test_http_and_mcp_follow_the_file(campaigns):
+    """HTTP: a search result links to the file it cites (`?file=`), and that link serves that file's
+    record and bytes; a file of another asset is not found. MCP: a path is that file's record."""
+    from fastapi.testclient import TestClient
+
+    from mediaground.api.http import create_app
+    from mediaground.api.mcp_server import _Backend
+
+    lib, a, b = campaigns
+    other = lib.resolve(str(a.parent / "other.jpg"))
+    with TestClient(create_app(lib.root)) as client:
+        (hit,) = [r for r in client.get("/api/search", params={"q": "Bravo mountains"}).json()["results"]
+                  if r["asset_id"] == lib.resolve(str(a))]
+        assert Path(hit["path"]).name == "b.jpg" and hit["links"]["media"].endswith(f"?file={hit['file_id']}")
+        record = client.get(hit["links"]["asset"]).json()
+        assert record["asset"]["path"] == str(b.resolve())
+        assert record["asset"]["metadata"]["caption"] == "Campaign Bravo mountains"
+        assert client.get(hit["links"]["media"]).content == b.read_bytes()  # b's bytes, not a's
+        assert client.get(f"/media/{other}?file={hit['file_id']}").status_code == 404
+    backend = _Backend(lib.root)
+    try:
+        got = backend.asset_record(str(a))
+        assert got["file_id"] == lib.show(str(a))["file_id"] != lib.show(str(b))["file_id"]
+        assert got["record"]["metadata"]["caption"] == "Campaign Alpha harbour"
+    finally:
+        backend.close()
