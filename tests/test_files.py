@@ -246,3 +246,12 @@ def test_http_and_mcp_follow_the_file(campaigns):
         assert got["record"]["metadata"]["caption"] == "Campaign Alpha harbour"
     finally:
         backend.close()
+
+
+def test_audits_judge_each_file(campaigns):
+    """One copy with alt text, one without: the alt-text audit names the file that lacks it."""
+    lib, a, b = campaigns
+    lib.edit_metadata(str(a), {"alt_text": "A blue square, the harbour campaign's key visual"})
+    findings = [f for f in lib.audit("alt-text").findings
+                if f.asset_id == lib.resolve(str(a)) and f.kind == "missing-alt-text"]
+    assert [(Path(f.path).name, f.file_id) for f in findings] == [("b.jpg", lib.show(str(b))["file_id"])]
