@@ -218,12 +218,9 @@ ALTER TABLE versions ADD COLUMN metadata TEXT;
 ALTER TABLE versions ADD COLUMN date_created TEXT;
 ALTER TABLE versions ADD COLUMN lat REAL;
 ALTER TABLE versions ADD COLUMN lon REAL;
-UPDATE versions SET
-    metadata = (SELECT a.metadata FROM assets a WHERE a.current_sha256 = versions.file_sha256),
-    date_created = (SELECT a.date_created FROM assets a WHERE a.current_sha256 = versions.file_sha256),
-    lat = (SELECT a.lat FROM assets a WHERE a.current_sha256 = versions.file_sha256),
-    lon = (SELECT a.lon FROM assets a WHERE a.current_sha256 = versions.file_sha256)
-    WHERE EXISTS (SELECT 1 FROM assets a WHERE a.current_sha256 = versions.file_sha256);
+-- one pass over assets, each finding its version by primary key (linear in the library size)
+UPDATE versions SET metadata = a.metadata, date_created = a.date_created, lat = a.lat, lon = a.lon
+    FROM assets a WHERE a.current_sha256 = versions.file_sha256;
 CREATE INDEX versions_date ON versions(date_created);
 CREATE INDEX versions_lat_lon ON versions(lat, lon);
 
