@@ -289,7 +289,8 @@ def test_second_write_of_same_values_is_a_no_op(tmp_path: Path) -> None:
 
 
 def test_old_values_in_every_source_are_replaced(tmp_path: Path) -> None:
-    """Legacy IIM (Latin-1, no charset), an XMP Seq, Windows XPKeywords, a date and altitude: none may come back."""
+    """Legacy IIM (Latin-1, no charset), an XMP Seq, Windows XPKeywords, a date: none may come back.
+    A position without an altitude keeps the altitude (it was not asked for)."""
     path = _image(tmp_path / "old.jpg", "JPEG")
     img = pyexiv2.Image(str(path))
     try:
@@ -310,7 +311,7 @@ def test_old_values_in_every_source_are_replaced(tmp_path: Path) -> None:
                                 "title": "Nuevo"}))
     rec = read_metadata(path, "jpeg", "image")
     assert rec.keywords == ["Beach", "coast"] and rec.title == "Nuevo" and rec.date_created == "1965-07"
-    assert (rec.gps_lat, rec.gps_lon, rec.gps_alt) == (10.5, -20.25, None)
+    assert (rec.gps_lat, rec.gps_lon, rec.gps_alt) == (10.5, -20.25, 100.0)
     assert rec.caption == "Café crème"  # untouched field survives
     assert _asset_id(path) == aid
     et = _exiftool(path)
@@ -320,7 +321,7 @@ def test_old_values_in_every_source_are_replaced(tmp_path: Path) -> None:
     assert et["IFD0:XPKeywords"] == "Beach;coast"
     assert et["XMP-dc:Title"] == "Nuevo" and et["XMP-dc:Title-es-ES"] == "Viejo"  # other languages kept
     assert "ExifIFD:DateTimeOriginal" not in et and et["XMP-photoshop:DateCreated"] == "1965:07"
-    assert "GPS:GPSAltitude" not in et
+    assert et["GPS:GPSAltitude"] == 100
     assert (et["XMP-exif:GPSLatitude"], et["XMP-exif:GPSLongitude"]) == (10.5, -20.25)
     assert re.search(r"<dc:subject>\s*<rdf:Bag>", _raw_xmp(path))
 
@@ -416,11 +417,15 @@ def test_audio_full_write_round_trips_through_exiftool_pyav_and_ffprobe(tmp_path
 def test_audio_refuses_image_fields_and_video(tmp_path: Path) -> None:
     path = _audio(tmp_path, "mp3")
     sha = _sha(path)
-    with pytest.raises(MetadataWriteError, match="cannot write caption to mp3 files"):
-        write_metadata(path, "mp3", "audio", parse_edits({"caption": "x"}))
+    with pytest.raises(MetadataWriteError, match=r"^mp3 files cannot hold alt_text, gps \(fields it can hold: "
+                                                 r"album, artist, bpm, caption, comment, copyright, creator, genre"):
+        write_metadata(path, "mp3", "audio", parse_edits({"gps": "1,2", "alt_text": "x", "title": "ok"}))
     with pytest.raises(MetadataWriteError, match="not both"):
         write_metadata(path, "mp3", "audio", parse_edits({"creator": "A", "artist": "B"}))
-    with pytest.raises(MetadataWriteError, match="cannot write tags to mp4 files"):
+    with pytest.raises(MetadataWriteError, match="caption or comment"):
+        write_metadata(path, "mp3", "audio", parse_edits({"caption": "A", "comment": "B"}))
+    with pytest.raises(MetadataWriteError, match="^mp4 files cannot hold title: video is not written; mediaground "
+                                                 "writes tags to JPEG"):
         write_metadata(path, "mp4", "video", parse_edits({"title": "x"}))
     assert _sha(path) == sha and _leftovers(tmp_path) == []
 
@@ -468,8 +473,11 @@ def test_invalid_edits_raise_before_touching_the_file(tmp_path: Path, pairs: dic
 
 def test_unsupported_formats_and_read_only_files(tmp_path: Path) -> None:
     gif = _image(tmp_path / "a.gif", "GIF")
-    with pytest.raises(MetadataWriteError, match="cannot write tags to gif files"):
-        write_metadata(gif, None, None, parse_edits({"title": "x"}))
+    with pytest.raises(MetadataWriteError, match="^gif files cannot hold alt_text: exiv2, which mediaground writes "
+                                                 "image tags with, cannot write GIF"):
+        write_metadata(gif, None, None, parse_edits({"alt_text": "x"}))
+    with pytest.raises(MetadataWriteError, match="cannot hold title"):
+        plan(gif, None, None, parse_edits({"title": "x"}))
     ro = _image(tmp_path / "ro.jpg", "JPEG")
     ro.chmod(0o444)
     try:
