@@ -414,6 +414,21 @@ def test_audio_full_write_round_trips_through_exiftool_pyav_and_ffprobe(tmp_path
     assert {k: v for k, v in probed.items() if k not in _FFPROBE_NOISE} == _FFPROBE_AUDIO[fmt]
 
 
+@pytest.mark.parametrize("variant", ["mp3", "flac", "ogg-opus", "m4a", "wav", "aiff"])
+def test_audio_caption_is_written_as_the_comment(tmp_path: Path, variant: str) -> None:
+    """Audio formats have one free-text field, the comment (ID3 COMM, Vorbis COMMENT, MP4 ©cmt; a
+    WAV's INFO ICMT when it has an INFO list): a caption goes there."""
+    path = _audio(tmp_path, variant)
+    fmt = variant.split("-")[0]
+    text = "Grabado en Cádiz — 東京"
+    changes = write_metadata(path, None, None, parse_edits({"caption": text}))
+    assert [c.to_dict() for c in changes] == [{"field": "caption", "old": None, "new": text}]
+    assert read_metadata(path, fmt, "audio").comment == text
+    assert _exiftool(path)[_EXIFTOOL_AUDIO[fmt]["comment"]] == text
+    assert _ffprobe(path)["comment"] == text
+    assert write_metadata(path, None, None, parse_edits({"comment": text})) == []  # the same field
+
+
 def test_audio_refuses_image_fields_and_video(tmp_path: Path) -> None:
     path = _audio(tmp_path, "mp3")
     sha = _sha(path)
@@ -614,3 +629,85 @@ def test_photoshop_iptc_digest_stays_current(tmp_path):
     out = subprocess.run(["exiftool", "-a", "-warning", "-IPTC:Caption-Abstract", str(path)],
                          capture_output=True, text=True).stdout
     assert "after, by mediaground" in out and "not current" not in out
+
+
+# ---------------------------------------------------------------- formats that cannot hold a field
+
+
+def _ftyp(path: Path, brand: bytes) -> Path:
+    path.write_bytes(b"\x00\x00\x00\x18ftyp" + brand + b"\x00\x00\x00\x00mif1" + brand + b"\x00" * 64)
+    return path
+
+
+def _dng(path: Path) -> Path:
+    _image(path, "TIFF")
+    img = pyexiv2.Image(str(path))
+    try:
+        img.modify_exif({"Exif.Image.DNGVersion": "1 4 0 0"})
+    finally:
+        img.close()
+    return path
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda d: _image(d / "raw.nef", "TIFF"),
+     r"^nef files \(Nikon NEF camera RAW\) cannot hold caption: RAW originals are read-only for mediaground"),
+    (lambda d: _dng(d / "scan.tif"), r"^tif files \(DNG camera RAW\) cannot hold caption: RAW originals"),
+    (lambda d: _ftyp(d / "p.heic", b"heic"),
+     r"^heic files cannot hold caption: exiv2, which mediaground writes image tags with, can read HEIF/HEIC but "
+     r"not write it"),
+    (lambda d: _ftyp(d / "p.avif", b"avif"), r"^avif files cannot hold caption: exiv2, .* can read AVIF but not"),
+    (lambda d: _image(d / "p.bmp", "BMP"), r"^bmp files cannot hold caption: BMP has no place for EXIF, IPTC or XMP"),
+    (lambda d: _ftyp(d / "clip.mp4", b"isom"), r"^mp4 files cannot hold caption: video is not written; mediaground "
+                                                r"writes tags to JPEG, PNG, WebP and TIFF images and MP3, WAV"),
+    (lambda d: (d / "notes.txt").write_text("hello") and d / "notes.txt",
+     r"notes.txt: unrecognized format, so it cannot hold caption; mediaground writes tags to JPEG"),
+])
+def test_a_file_that_cannot_hold_the_fields_says_which_and_why(tmp_path: Path, make, message: str) -> None:
+    path = make(tmp_path)
+    data = path.read_bytes()
+    for call in (plan, write_metadata):
+        with pytest.raises(MetadataWriteError, match=message):
+            call(path, None, None, parse_edits({"caption": "x"}))
+    assert path.read_bytes() == data and _leftovers(tmp_path) == []
+
+
+def test_image_fields_in_audio_and_audio_fields_in_images(tmp_path: Path) -> None:
+    jpg = _image(tmp_path / "p.jpg", "JPEG")
+    with pytest.raises(MetadataWriteError, match=r"^jpeg files cannot hold album, bpm \(fields it can hold: alt_text, "):
+        write_metadata(jpg, None, None, parse_edits({"album": "x", "bpm": "90", "title": "ok"}))
+    flac = _audio(tmp_path, "flac")
+    with pytest.raises(MetadataWriteError, match=r"^flac files cannot hold gps \(fields it can hold: album, artist"):
+        plan(flac, None, None, parse_edits({"gps": "1,2"}))
+
+
+def test_any_file_anywhere_no_library_needed(tmp_path: Path) -> None:
+    """write_metadata and plan take a path: no library, catalog or content store is involved, and
+    every failure is a MetadataWriteError a person can act on."""
+    folder = tmp_path / "loose photos"
+    folder.mkdir()
+    path = _image(folder / "IMG 0001.jpg", "JPEG")
+    link = tmp_path / "link.jpg"
+    link.symlink_to(path)
+    assert [c.field for c in plan(link, None, None, parse_edits({"title": "Suelta"}))] == ["title"]
+    assert [c.field for c in write_metadata(link, None, None, parse_edits({"title": "Suelta"}))] == ["title"]
+    assert link.is_symlink() and _exiftool(path)["XMP-dc:Title"] == "Suelta"
+
+    with pytest.raises(MetadataWriteError, match="no such file"):
+        write_metadata(folder / "missing.jpg", "jpeg", "image", parse_edits({"title": "x"}))
+    with pytest.raises(MetadataWriteError, match="cannot read"):
+        write_metadata(folder / "missing.jpg", None, None, parse_edits({"title": "x"}))
+    with pytest.raises(MetadataWriteError, match="cannot read|no such file"):
+        write_metadata(folder, None, None, parse_edits({"title": "x"}))
+
+
+def test_a_folder_without_write_permission_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _image(tmp_path / "p.jpg", "JPEG")
+
+    def denied(*args, **kwargs):  # what a read-only folder does (root would not be stopped by chmod)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(write_mod.tempfile, "mkstemp", denied)
+    with pytest.raises(MetadataWriteError, match=f"cannot create a temporary file in {tmp_path} \\(Permission denied\\)"
+                                                 ".*its folder must be writable"):
+        write_metadata(path, None, None, parse_edits({"title": "Otra"}))

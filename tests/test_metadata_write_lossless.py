@@ -12,6 +12,7 @@ import base64
 import fnmatch
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -34,22 +35,20 @@ from test_metadata_write import _audio, _ffprobe
 # ---------------------------------------------------------------- ExifTool's view
 
 
-def _tags(path: Path) -> dict[str, Any]:
-    """Every tag ExifTool reads, numerically, binary data included; a tag seen twice gets "#2"."""
+def _tags(path: Path, *args: str) -> dict[str, Any]:
+    """Every tag ExifTool reads (-a -u), numerically, binary data included (-b, as base64). A tag
+    that occurs more than once in a group maps to the list of its values in file order: -G1:4 names
+    the earlier ones Group:CopyN:Tag (N counts occurrences of the name across all groups)."""
     exe = shutil.which("exiftool") or pytest.fail("ExifTool is required by these tests")
-    out = subprocess.run([exe, "-j", "-G1", "-n", "-a", "-u", "-b", str(path)], capture_output=True, check=True)
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        d: dict[str, Any] = {}
-        for key, value in items:
-            name, n = key, 1
-            while name in d:
-                n += 1
-                name = f"{key}#{n}"
-            d[name] = value
-        return d
-
-    return json.loads(out.stdout.decode("utf-8"), object_pairs_hook=pairs)[0]
+    out = subprocess.run([exe, "-j", "-G1:4", "-n", "-a", "-u", "-b", *args, str(path)], capture_output=True,
+                         check=True)
+    found: dict[str, list[tuple[int, Any]]] = {}
+    for key, value in json.loads(out.stdout.decode("utf-8"))[0].items():
+        m = re.fullmatch(r"(.*?):Copy(\d+):(.*)", key)
+        name, order = (f"{m.group(1)}:{m.group(3)}", int(m.group(2))) if m else (key, 1 << 30)
+        found.setdefault(name, []).append((order, value))
+    return {k: v[0][1] if len(v) == 1 else [value for _, value in sorted(v, key=lambda o: o[0])]
+            for k, v in found.items()}
 
 
 def _et(path: Path, *args: str) -> None:
@@ -106,7 +105,7 @@ def _allowed(kind: str, field: str) -> set[str]:
 
 
 def _matches(tag: str, patterns: set[str]) -> bool:
-    return any(fnmatch.fnmatchcase(tag.split("#", 1)[0], p) for p in patterns)
+    return any(fnmatch.fnmatchcase(tag, p) for p in patterns)
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any], allowed: set[str]) -> dict[str, list[str]]:
@@ -185,6 +184,25 @@ def _tiff_rich(tmp: Path) -> Path:
     return path
 
 
+def _tiff_photoshop(tmp: Path) -> Path:
+    """A TIFF as Photoshop saves it: IPTC IIM in tag 33723 (UNDEFINED, unpadded) and image resources
+    in 34377 holding the MD5 of that IIM (0x0425) and resolution info (0x03ED), no IPTC copy there."""
+    from PIL import TiffImagePlugin
+
+    iim = _iim([(1, 90, b"\x1b%G"), (2, 0, b"\x00\x04"), (2, 120, b"Old caption"), (2, 25, b"beach"),
+                (2, 55, b"20030830"), (2, 60, b"000000")])
+    resolution = bytes.fromhex("004800000001000100480000000100010000")
+    irb = _resource(0x03ED, resolution) + _resource(0x0425, hashlib.md5(iim).digest())
+    ifd = TiffImagePlugin.ImageFileDirectory_v2()
+    ifd[33723] = iim
+    ifd.tagtype[33723] = 7
+    ifd[34377] = irb
+    ifd.tagtype[34377] = 1
+    path = tmp / "photoshop.tif"
+    Image.new("RGB", (32, 24), (90, 90, 30)).save(path, "TIFF", tiffinfo=ifd)
+    return path
+
+
 def _png_rich(tmp: Path) -> Path:
     """A PNG with a tEXt comment, EXIF (eXIf) with GPS and altitude, and XMP."""
     from PIL.PngImagePlugin import PngInfo
@@ -216,6 +234,7 @@ _IMAGES: dict[str, Callable[[Path], Path]] = {
     "jpeg-exiftool": _data_file("ExifTool.jpg"),  # UTF-16 XMP with an old-style `about`, MPF, IPTC
     "tiff-rich": _tiff_rich,
     "tiff-exiftool": _data_file("ExifTool.tif"),  # IIM as padded LONGs
+    "tiff-photoshop": _tiff_photoshop,
     "png-rich": _png_rich,
     "webp-rich": _webp_rich,
 }
@@ -434,3 +453,29 @@ def test_a_wav_without_info_gets_none(tmp_path: Path) -> None:
     et = _tags(path)
     assert "RIFF:Title" not in et and et["ID3v2_4:Title"] == "Solo ID3"
     assert _ffprobe(path)["tbpm"] == "90"
+
+
+def test_a_caption_keeps_an_existing_description_in_step(tmp_path: Path) -> None:
+    """The reader falls back to Vorbis DESCRIPTION and reads an MP4 desc atom as the caption: a file
+    that has one gets the new text there too, so no reader sees the old one."""
+    flac, m4a = _flac(tmp_path), _m4a(tmp_path)
+    for path in (flac, m4a):
+        write_metadata(path, None, None, parse_edits({"caption": "Nuevo comentario"}))
+    assert (_tags(flac)["Vorbis:Comment"], _tags(flac)["Vorbis:Description"]) == ("Nuevo comentario",) * 2
+    assert (_tags(m4a)["ItemList:Comment"], _tags(m4a)["ItemList:Description"]) == ("Nuevo comentario",) * 2
+
+
+def test_tiff_iptc_digest_stays_current(tmp_path: Path) -> None:
+    """TIFF keeps IIM in tag 33723 and Photoshop's MD5 of it in the image resources (34377): after the
+    write the digest matches the new IIM (ExifTool: Photoshop:IPTCDigest = File:CurrentIPTCDigest), and
+    no second IPTC copy appears in the resources (ExifTool would list it as IPTC2)."""
+    path = _tiff_photoshop(tmp_path)
+    before = _tags(path)
+    assert before["Photoshop:IPTCDigest"] == before["File:CurrentIPTCDigest"]
+    write_metadata(path, None, None, parse_edits({"caption": "Nuevo", "keywords": "mar"}))
+    after = _tags(path)
+    assert after["IPTC:Caption-Abstract"] == "Nuevo" and after["IPTC:Keywords"] == "mar"
+    assert after["Photoshop:IPTCDigest"] == after["File:CurrentIPTCDigest"] != before["File:CurrentIPTCDigest"]
+    assert not [k for k in after if k.startswith("IPTC2:")] and "ExifTool:Warning" not in after
+    assert after["IPTC:TimeCreated"] == "00:00:00"  # untouched datasets keep their bytes
+    assert (after["Photoshop:XResolution"], after["Photoshop:YResolution"]) == (72, 72)
