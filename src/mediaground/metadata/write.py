@@ -1,29 +1,37 @@
-"""Write edited metadata back into a media file: verified, atomic, and never in place.
+"""Write edited metadata back into a media file: verified, atomic, never in place, and losing nothing.
 
-Images are written with exiv2 (pyexiv2), audio with mutagen; nothing here parses a container by
-hand. One edit touches every tag `read.py` would read for that field, so the reader's precedence
-(XMP, then IPTC IIM, then EXIF) cannot bring an old value back:
+One edit touches every tag `read.py` would read for that field, so the reader's precedence (XMP,
+then IPTC IIM, then EXIF) cannot bring an old value back, and it touches nothing else:
 
 * JPEG, TIFF: XMP + IPTC IIM (with CodedCharacterSet 1:90 = ESC % G, i.e. UTF-8) + EXIF.
 * PNG, WebP: XMP + EXIF. IIM has no standard home there; a PNG that already carries an IIM block
   (ImageMagick's "Raw profile type iptc") gets it updated too, so stale keywords cannot merge back.
-* MP3: ID3v2.4; WAV/AIFF: their ID3 chunk; FLAC and Ogg (Vorbis/Opus/Speex/FLAC): Vorbis
-  comments; M4A: MP4 ilst atoms.
+* MP3: ID3v2 (v2.3 stays v2.3, else v2.4); WAV/AIFF: their ID3 chunk, and a WAV's RIFF INFO list;
+  FLAC and Ogg (Vorbis/Opus/Speex/FLAC): Vorbis comments; M4A: MP4 ilst atoms. A caption is
+  written to audio as the comment.
 
-`docs/metadata-mapping.md` has the field → tag table.
+Images: exiv2 (pyexiv2) reads the tags and serializes XMP, but the blocks are edited here so that
+the rest keeps its bytes: EXIF in place (:mod:`.ifd`: maker notes, thumbnails and image strips keep
+their offsets), IIM dataset by dataset and the Photoshop digest (:mod:`.segments`), a rejected XMP
+packet repaired first (:mod:`.xmp_repair`); exiv2 lays out the container only where a block is new.
+Audio is written with mutagen; a WAV's INFO list by :mod:`.riff_info`.
+`docs/metadata-mapping.md` has the field → tag tables.
 
 Every write (`write_metadata`):
 
-1. validates the edits and the format (nothing is touched when they are bad);
+1. validates the edits and the format (nothing is touched when they are bad; a format that cannot
+   hold a field, RAW originals among them, is refused naming the fields and why);
 2. computes the diff against what `read_metadata` reads now; no difference means no write at all;
 3. writes the tags into a temp copy in the same folder and fsyncs it;
-4. re-reads the copy with `read_metadata` and compares every edited field, and checks that the
-   essence hash (hence the asset ID) of the copy equals the original's;
+4. re-reads the copy with `read_metadata` and compares every field (edited ones must read back as
+   written, the others as they were); for images also every EXIF/IPTC/XMP tag exiv2 reads; and
+   checks that the essence hash (hence the asset ID) of the copy equals the original's;
 5. only then renames the copy over the original (`os.replace`) and fsyncs the folder.
 
 When a check fails the copy is deleted and `MetadataWriteError` names the field and the values;
 the original keeps its bytes. Because the original is replaced, not rewritten, a copy of it that
-shares its inode (a hard-linked content-store object) keeps the old bytes too.
+shares its inode (a hard-linked content-store object) keeps the old bytes too. Nothing here needs
+a library: a path is all a write takes.
 """
 
 from __future__ import annotations
@@ -967,13 +975,14 @@ def _write_audio(tmp: str, fmt: str, edits: Mapping[str, Any]) -> None:
         if version == 4:
             audio.tags.update_to_v24()
         _write_id3(audio.tags, edits, version)
+        # v23_sep=None: several values of a v2.3 frame stay NUL-separated as read, not joined with "/"
         if fmt == "mp3":
             v1 = _id3v1(tmp)
-            audio.save(v2_version=version, v1=1)  # v1=1: update an existing ID3v1 tag, add none
+            audio.save(v2_version=version, v23_sep=None, v1=1)  # v1=1: update an existing ID3v1 tag, add none
             if v1 is not None:
                 _keep_id3v1(tmp, v1, edits)
         else:
-            audio.save(v2_version=version)
+            audio.save(v2_version=version, v23_sep=None)
     elif fmt in ("flac", "ogg"):
         options = [FLAC] if fmt == "flac" else [OggVorbis, OggOpus, OggFLAC, OggSpeex]
         audio = mutagen.File(tmp, options=options)
