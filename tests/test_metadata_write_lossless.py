@@ -479,3 +479,26 @@ def test_tiff_iptc_digest_stays_current(tmp_path: Path) -> None:
     assert not [k for k in after if k.startswith("IPTC2:")] and "ExifTool:Warning" not in after
     assert after["IPTC:TimeCreated"] == "00:00:00"  # untouched datasets keep their bytes
     assert (after["Photoshop:XResolution"], after["Photoshop:YResolution"]) == (72, 72)
+
+
+def test_png_exif_in_an_imagemagick_raw_profile_is_edited_there(tmp_path: Path) -> None:
+    """Older ImageMagick kept EXIF in a "Raw profile type exif" text chunk (hex digits); exiv2 and
+    ExifTool read it. An EXIF-only edit goes there (where a new XMP block makes exiv2 lay the file
+    out again, exiv2 moves it to an eXIf chunk); either way nothing else changes."""
+    from PIL.PngImagePlugin import PngInfo
+
+    jpeg = _data_file("Nikon.jpg")(tmp_path)
+    exif = Image.open(jpeg).info["exif"]  # "Exif\0\0" + the TIFF structure
+    hexed = exif.hex()
+    text = "\nexif\n" + str(len(exif)).rjust(8) + "\n" + "\n".join(hexed[i:i + 72] for i in range(0, len(hexed), 72))
+    info = PngInfo()
+    info.add_text("Raw profile type exif", text + "\n", zip=True)
+    for field in ("gps", "caption"):
+        path = tmp_path / f"magick-{field}.png"
+        Image.new("RGB", (16, 16), (1, 2, 3)).save(path, "PNG", pnginfo=info)
+        before = _tags(path)
+        assert before["IFD0:Make"] == "NIKON"
+        write_metadata(path, None, None, parse_edits({field: _VALUES[field]}))
+        after = _tags(path)
+        assert _diff(before, after, _allowed("image", field)) == {"lost": [], "changed": [], "added": []}
+        assert ("Raw profile type exif" in Image.open(path).text) == (field == "gps")

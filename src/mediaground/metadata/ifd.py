@@ -210,10 +210,15 @@ class Tiff:
                 return value.data.ljust(4, b"\x00")
             if old is not None:
                 start, end = self._region(old)
-                if start >= 0 and size <= end - start and exclusive(start, end):
-                    buf[start:start + size] = value.data
-                    buf[start + size:end] = bytes(end - start - size)
-                    return old.field
+                if start >= 0 and exclusive(start, end):
+                    if end + end % 2 >= len(buf):  # the last thing in the block: it may grow or shrink there
+                        del buf[start:]
+                        buf.extend(value.data)
+                        return old.field
+                    if size <= end - start:
+                        buf[start:start + size] = value.data
+                        buf[start + size:end] = bytes(end - start - size)
+                        return old.field
                 release(old)
             return struct.pack(self.order + "I", append(value.data))
 
@@ -238,11 +243,16 @@ class Tiff:
                     continue
                 entries[tag] = _Entry(tag, value.type, value.count, field_for(entries.get(tag), value))
             table = self._table(entries, old.next if old else 0)
-            if old is not None and len(entries) <= len(old.entries):
+            if old is not None:
                 start = old.offset
                 old_end = start + 2 + 12 * len(old.entries) + 4
-                buf[start:old_end] = table.ljust(old_end - start, b"\x00")
-                continue
+                if len(entries) <= len(old.entries):
+                    buf[start:old_end] = table.ljust(old_end - start, b"\x00")
+                    continue
+                if old_end + old_end % 2 >= len(buf):  # the last thing in the block: it grows there
+                    del buf[start:]
+                    buf.extend(table)
+                    continue
             offset = append(table)
             if old is not None:
                 freed.append((old.offset, old.offset + 2 + 12 * len(old.entries) + 4))

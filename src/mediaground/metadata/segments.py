@@ -557,6 +557,10 @@ def _put_png(data: bytes, wanted: dict[str, bytes]) -> tuple[bytes, set[str]]:
         if chunk.ctype not in (b"tEXt", b"zTXt", b"iTXt"):
             return None
         keyword = _keyword(data, chunk).encode("latin-1")
+        if keyword in _PNG_EXIF and "exif" in wanted and "exif" not in done:
+            done.add("exif")  # ImageMagick's older home for EXIF: kept, in the same form
+            text = _to_raw_profile(keyword.rsplit(b" ", 1)[-1].lower(), _EXIF_SIG + wanted["exif"])
+            return _png_chunk(b"zTXt", keyword + b"\x00\x00" + zlib.compress(text))
         if keyword == _PNG_XMP and "xmp" in wanted and "xmp" not in done:
             done.add("xmp")  # iTXt, uncompressed, no language: what exiv2 and ExifTool write
             return _png_chunk(b"iTXt", _PNG_XMP + b"\x00\x00\x00\x00\x00" + wanted["xmp"])

@@ -429,16 +429,13 @@ def plan(path: str | os.PathLike[str], fmt: str | None, kind: str | None, edits:
     changes = _diff(read_metadata(path, fmt, kind), edits, kind)
     repaired: list[str] = []
     if changes and kind == "image":  # what the write would have to repair first
-        data = Path(path).read_bytes()
+        orig = _original(fmt, Path(path).read_bytes())
+        img = pyexiv2.ImageData(orig.base)
         try:
-            blocks = read_blocks(fmt, legacy_xmp_segments(data)[0] if fmt == "jpeg" else data)
-        except (ValueError, struct.error) as exc:
-            raise MetadataWriteError(f"the file's metadata cannot be read safely: {exc}") from None
-        img = pyexiv2.ImageData(data)
-        try:
-            repaired = _read_xmp_source(fmt, data, blocks, img)[2]
+            xmp0 = img.read_xmp()
         finally:
             img.close()
+        repaired = _xmp_source(orig, xmp0)[2]
     return WriteResult(changes, repaired)
 
 
@@ -695,20 +692,35 @@ class _ImageWrite(NamedTuple):
     changed: tuple[set[str], set[str], set[str]]  # the exiv2 keys the write meant to change in each
 
 
-def _read_xmp_source(fmt: str, data: bytes, blocks: Blocks, img: Any) -> tuple[str | None, dict[str, Any],
-                                                                                 list[str], bool]:
-    """(the packet to start from, what exiv2 reads in it, repair notes, whether it must be rewritten)."""
-    packet = xmp_decode(blocks.xmp) if blocks.xmp is not None else None
-    xmp0 = img.read_xmp()
-    rewrite = False
+class _Original(NamedTuple):
+    """An image as the write starts from it."""
+
+    base: bytes  # its bytes, less any JPEG XMP segment under the old "XMP\0" signature
+    blocks: Blocks  # its metadata blocks as stored
+    legacy: str | None  # the packet of such a segment, adopted as the standard one
+
+
+def _original(fmt: str, data: bytes) -> _Original:
+    legacy = None
     if fmt == "jpeg":
-        rest, legacy = legacy_xmp_segments(data)
-        if legacy is not None:
-            if packet is not None and packet.strip(" \x00\n"):
-                raise MetadataWriteError("the file holds two XMP packets (a standard one and one under the old "
-                                         "'XMP' signature); refusing to pick one, merge them first")
-            packet, rewrite = legacy, True  # adopted as the standard packet, so ExifTool sees one
-    if not packet or xmp0 and not rewrite:
+        data, legacy = legacy_xmp_segments(data)
+    try:
+        return _Original(data, read_blocks(fmt, data), legacy)
+    except (ValueError, struct.error) as exc:
+        raise MetadataWriteError(f"the file's metadata cannot be read safely: {exc}") from None
+
+
+def _xmp_source(orig: _Original, xmp0: dict[str, Any]) -> tuple[str | None, dict[str, Any], list[str], bool]:
+    """(the packet to start from, what exiv2 reads in it, repair notes, whether it must be rewritten),
+    given what exiv2 read in the file (`xmp0`: nothing when it rejected the packet)."""
+    packet = xmp_decode(orig.blocks.xmp) if orig.blocks.xmp is not None else None
+    rewrite = False
+    if orig.legacy is not None:
+        if packet is not None and packet.strip(" \x00\n"):
+            raise MetadataWriteError("the file holds two XMP packets (a standard one and one under the old "
+                                     "'XMP' signature); refusing to pick one, merge them first")
+        packet, rewrite = orig.legacy, True  # adopted as the standard packet, so ExifTool sees one
+    if not packet or (xmp0 and not rewrite):
         return packet, xmp0, [], rewrite
     try:
         info = xmp_inspect(packet)
@@ -739,19 +751,13 @@ def _write_image(data: bytes, fmt: str, edits: Mapping[str, Any]) -> _ImageWrite
     (:mod:`.ifd`, maker notes keep their offsets), IIM dataset by dataset (others keep their bytes),
     an unedited XMP packet or IPTC block is not rewritten. exiv2 lays out the container only where
     a block has to be created (a new APP1/APP13 segment, PNG chunk, WebP chunk and VP8X flags)."""
-    if fmt == "jpeg":
-        base, _ = legacy_xmp_segments(data)  # an adopted legacy packet leaves its old segment behind
-    else:
-        base = data
-    try:
-        blocks = read_blocks(fmt, base)
-    except (ValueError, struct.error) as exc:
-        raise MetadataWriteError(f"the file's metadata cannot be read safely: {exc}") from None
+    orig = _original(fmt, data)
+    base, blocks = orig.base, orig.blocks
     img = pyexiv2.ImageData(base)
     try:
         exif0 = img.read_exif(encoding="latin-1")
         iptc0 = img.read_iptc(encoding="latin-1")
-        packet, xmp0, repaired, rewrite_xmp = _read_xmp_source(fmt, data, blocks, img)
+        packet, xmp0, repaired, rewrite_xmp = _xmp_source(orig, img.read_xmp())
     finally:
         img.close()
     exif, iptc, xmp = _image_tags(fmt, edits, exif0, iptc0, xmp0)
