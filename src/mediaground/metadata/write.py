@@ -1125,7 +1125,9 @@ def _essence(path: str | os.PathLike[str], fmt: str, what: str) -> str:
 
 def write_metadata(path: str | os.PathLike[str], fmt: str | None, kind: str | None,
                    edits: Mapping[str, Any], force: bool = False) -> WriteResult:
-    """Apply `edits` (from parse_edits) to the file at `path`; returns the changes made ([] = already so).
+    """Apply `edits` (from parse_edits) to the file at `path`, any file (no library is involved);
+    returns the changes made (== [] when all was already so) and, in `.repaired`, what had to be
+    repaired first (an XMP packet exiv2 rejected), for the caller to record with the change.
     `force` writes even when the merged reading already agrees, to bring every standard in line
     (e.g. IPTC keywords that differ from XMP dc:subject, which the merged record hides).
 
