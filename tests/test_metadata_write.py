@@ -246,6 +246,15 @@ def test_image_full_write_round_trips_through_exiftool(tmp_path: Path, pil_fmt: 
     assert re.search(r"<plus:Licensor>\s*<rdf:Seq>", raw)
 
 
+def test_a_time_west_of_utc_keeps_its_sign_in_iim(tmp_path: Path) -> None:
+    path = _image(tmp_path / "west.jpg", "JPEG")
+    write_metadata(path, None, None, parse_edits({"date_created": "2024-05-06T07:08:09-05:00"}))
+    et = _exiftool(path)
+    assert (et["IPTC:DateCreated"], et["IPTC:TimeCreated"]) == ("2024:05:06", "07:08:09-05:00")
+    assert et["ExifIFD:OffsetTimeOriginal"] == "-05:00"
+    assert read_metadata(path, "jpeg", "image").date_created == "2024-05-06T07:08:09-05:00"
+
+
 def test_licensor_edit_updates_the_first_plus_licensor_and_keeps_the_rest(tmp_path: Path) -> None:
     path = _image(tmp_path / "lic.jpg", "JPEG")
     exe = shutil.which("exiftool") or pytest.fail("ExifTool is required by these tests")

@@ -16,17 +16,20 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pyexiv2
 import pytest
+from mutagen.aiff import AIFF
 from mutagen.flac import FLAC, Picture
 from mutagen.id3 import APIC, COMM, ID3, TALB, TCON, TIT2, TPE1, TRCK, TXXX, TYER
 from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
-from PIL import Image
+from PIL import Image, TiffImagePlugin
+from PIL.PngImagePlugin import PngInfo
 
 from conftest import DATA, tone, write_wav
 from mediaground.metadata.write import parse_edits, write_metadata
@@ -187,8 +190,6 @@ def _tiff_rich(tmp: Path) -> Path:
 def _tiff_photoshop(tmp: Path) -> Path:
     """A TIFF as Photoshop saves it: IPTC IIM in tag 33723 (UNDEFINED, unpadded) and image resources
     in 34377 holding the MD5 of that IIM (0x0425) and resolution info (0x03ED), no IPTC copy there."""
-    from PIL import TiffImagePlugin
-
     iim = _iim([(1, 90, b"\x1b%G"), (2, 0, b"\x00\x04"), (2, 120, b"Old caption"), (2, 25, b"beach"),
                 (2, 55, b"20030830"), (2, 60, b"000000")])
     resolution = bytes.fromhex("004800000001000100480000000100010000")
@@ -205,8 +206,6 @@ def _tiff_photoshop(tmp: Path) -> Path:
 
 def _png_rich(tmp: Path) -> Path:
     """A PNG with a tEXt comment, EXIF (eXIf) with GPS and altitude, and XMP."""
-    from PIL.PngImagePlugin import PngInfo
-
     path = tmp / "rich.png"
     info = PngInfo()
     info.add_text("Comment", "made for the test")
@@ -290,8 +289,6 @@ def test_flir_maker_notes_survive_an_exif_edit(tmp_path: Path) -> None:
 
 
 def _cover() -> bytes:
-    from io import BytesIO
-
     out = BytesIO()
     Image.new("RGB", (8, 8), (250, 0, 0)).save(out, "PNG")
     return out.getvalue()
@@ -383,8 +380,6 @@ def _ogg(tmp: Path) -> Path:
 
 def _aiff(tmp: Path) -> Path:
     path = _audio(tmp, "aiff")
-    from mutagen.aiff import AIFF
-
     audio = AIFF(path)
     audio.add_tags()
     audio.tags.add(TIT2(encoding=3, text=["Old title"]))
@@ -485,8 +480,6 @@ def test_png_exif_in_an_imagemagick_raw_profile_is_edited_there(tmp_path: Path) 
     """Older ImageMagick kept EXIF in a "Raw profile type exif" text chunk (hex digits); exiv2 and
     ExifTool read it. An EXIF-only edit goes there (where a new XMP block makes exiv2 lay the file
     out again, exiv2 moves it to an eXIf chunk); either way nothing else changes."""
-    from PIL.PngImagePlugin import PngInfo
-
     jpeg = _data_file("Nikon.jpg")(tmp_path)
     exif = Image.open(jpeg).info["exif"]  # "Exif\0\0" + the TIFF structure
     hexed = exif.hex()

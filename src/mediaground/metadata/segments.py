@@ -36,7 +36,8 @@ from mediaground.media.containers import (
 
 from .ifd import IFD0, Tiff
 
-__all__ = ["jpeg_trailer", "irb_resource_ids", "strip_irb", "strip_png_text", "IRB_DROP"]
+__all__ = ["jpeg_trailer", "irb_resource_ids", "strip_irb", "strip_png_text", "IRB_DROP", "IIM_UTF8",
+           "iim_datasets", "iim_join", "edit_iim", "irb_get", "irb_set_iptc", "Blocks", "read_blocks", "put_blocks"]
 
 IRB_DROP = {0x0409: "Photoshop thumbnail (old)", 0x040C: "Photoshop thumbnail", 0x0421: "Photoshop version info"}
 _IRB_SIGNATURES = (b"8BIM", b"PHUT", b"AgHg", b"DCSR", b"MeSa", b"8B64")

@@ -666,8 +666,10 @@ def _iim_changes(iptc: Mapping[str, Any]) -> dict[tuple[int, int], list[bytes] |
             out[number] = None
             continue
         values = value if isinstance(value, list) else [value]
-        if number in ((2, 55), (2, 60)):
-            values = [v.replace("-", "").replace(":", "") for v in values]
+        if number == (2, 55):  # 2024-05-06 -> 20240506
+            values = [v.replace("-", "") for v in values]
+        elif number == (2, 60):  # 07:08:09-05:00 -> 070809-0500
+            values = [v.replace(":", "") for v in values]
         out[number] = [v.encode("utf-8") for v in values]
     return out
 

@@ -4,10 +4,11 @@ exiv2's XMP toolkit refuses a whole packet for one repeated property (digiKam an
 such packets: ``<xmp:Rating>`` twice, ``<digiKam:TagsList>`` once as a Seq and again as a Bag).
 Refusing to write would leave a file we cannot tag; replacing the packet would lose every
 property in it. :func:`repair` parses the packet as plain XML instead and writes it out again
-clean: a property that appears again (in the same or another ``rdf:Description``, or a struct
-field repeated inside a struct) keeps its first occurrence, as ExifTool reads it; every other
-element, attribute, qualifier and namespace, known to exiv2 or not, is kept as it was. The notes
-say what was dropped, for the caller to record.
+clean: a property that appears again (in the same or another ``rdf:Description``, a struct
+field repeated inside a struct, a language repeated in a Lang Alt) keeps its first occurrence,
+which is what mediaground's reader reads (ExifTool lists every occurrence with ``-a`` and shows the
+last one without it); every other element, attribute, qualifier and namespace, known to exiv2 or
+not, is kept as it was. The notes say what was dropped, for the caller to record.
 
 :func:`inspect` reads the facts of a packet exiv2 would not report: ``rdf:about`` (exiv2 writes
 ``rdf:about=""`` and moves a ``uuid:`` about into ``xmpMM:InstanceID``, overwriting the real one)
