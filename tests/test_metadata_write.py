@@ -246,6 +246,15 @@ def test_image_full_write_round_trips_through_exiftool(tmp_path: Path, pil_fmt: 
     assert re.search(r"<plus:Licensor>\s*<rdf:Seq>", raw)
 
 
+def test_a_time_west_of_utc_keeps_its_sign_in_iim(tmp_path: Path) -> None:
+    path = _image(tmp_path / "west.jpg", "JPEG")
+    write_metadata(path, None, None, parse_edits({"date_created": "2024-05-06T07:08:09-05:00"}))
+    et = _exiftool(path)
+    assert (et["IPTC:DateCreated"], et["IPTC:TimeCreated"]) == ("2024:05:06", "07:08:09-05:00")
+    assert et["ExifIFD:OffsetTimeOriginal"] == "-05:00"
+    assert read_metadata(path, "jpeg", "image").date_created == "2024-05-06T07:08:09-05:00"
+
+
 def test_licensor_edit_updates_the_first_plus_licensor_and_keeps_the_rest(tmp_path: Path) -> None:
     path = _image(tmp_path / "lic.jpg", "JPEG")
     exe = shutil.which("exiftool") or pytest.fail("ExifTool is required by these tests")
@@ -289,7 +298,8 @@ def test_second_write_of_same_values_is_a_no_op(tmp_path: Path) -> None:
 
 
 def test_old_values_in_every_source_are_replaced(tmp_path: Path) -> None:
-    """Legacy IIM (Latin-1, no charset), an XMP Seq, Windows XPKeywords, a date and altitude: none may come back."""
+    """Legacy IIM (Latin-1, no charset), an XMP Seq, Windows XPKeywords, a date: none may come back.
+    A position without an altitude keeps the altitude (it was not asked for)."""
     path = _image(tmp_path / "old.jpg", "JPEG")
     img = pyexiv2.Image(str(path))
     try:
@@ -310,7 +320,7 @@ def test_old_values_in_every_source_are_replaced(tmp_path: Path) -> None:
                                 "title": "Nuevo"}))
     rec = read_metadata(path, "jpeg", "image")
     assert rec.keywords == ["Beach", "coast"] and rec.title == "Nuevo" and rec.date_created == "1965-07"
-    assert (rec.gps_lat, rec.gps_lon, rec.gps_alt) == (10.5, -20.25, None)
+    assert (rec.gps_lat, rec.gps_lon, rec.gps_alt) == (10.5, -20.25, 100.0)
     assert rec.caption == "Café crème"  # untouched field survives
     assert _asset_id(path) == aid
     et = _exiftool(path)
@@ -320,7 +330,7 @@ def test_old_values_in_every_source_are_replaced(tmp_path: Path) -> None:
     assert et["IFD0:XPKeywords"] == "Beach;coast"
     assert et["XMP-dc:Title"] == "Nuevo" and et["XMP-dc:Title-es-ES"] == "Viejo"  # other languages kept
     assert "ExifIFD:DateTimeOriginal" not in et and et["XMP-photoshop:DateCreated"] == "1965:07"
-    assert "GPS:GPSAltitude" not in et
+    assert et["GPS:GPSAltitude"] == 100
     assert (et["XMP-exif:GPSLatitude"], et["XMP-exif:GPSLongitude"]) == (10.5, -20.25)
     assert re.search(r"<dc:subject>\s*<rdf:Bag>", _raw_xmp(path))
 
@@ -413,14 +423,33 @@ def test_audio_full_write_round_trips_through_exiftool_pyav_and_ffprobe(tmp_path
     assert {k: v for k, v in probed.items() if k not in _FFPROBE_NOISE} == _FFPROBE_AUDIO[fmt]
 
 
+@pytest.mark.parametrize("variant", ["mp3", "flac", "ogg-opus", "m4a", "wav", "aiff"])
+def test_audio_caption_is_written_as_the_comment(tmp_path: Path, variant: str) -> None:
+    """Audio formats have one free-text field, the comment (ID3 COMM, Vorbis COMMENT, MP4 ©cmt; a
+    WAV's INFO ICMT when it has an INFO list): a caption goes there."""
+    path = _audio(tmp_path, variant)
+    fmt = variant.split("-")[0]
+    text = "Grabado en Cádiz — 東京"
+    changes = write_metadata(path, None, None, parse_edits({"caption": text}))
+    assert [c.to_dict() for c in changes] == [{"field": "caption", "old": None, "new": text}]
+    assert read_metadata(path, fmt, "audio").comment == text
+    assert _exiftool(path)[_EXIFTOOL_AUDIO[fmt]["comment"]] == text
+    assert _ffprobe(path)["comment"] == text
+    assert write_metadata(path, None, None, parse_edits({"comment": text})) == []  # the same field
+
+
 def test_audio_refuses_image_fields_and_video(tmp_path: Path) -> None:
     path = _audio(tmp_path, "mp3")
     sha = _sha(path)
-    with pytest.raises(MetadataWriteError, match="cannot write caption to mp3 files"):
-        write_metadata(path, "mp3", "audio", parse_edits({"caption": "x"}))
+    with pytest.raises(MetadataWriteError, match=r"^mp3 files cannot hold alt_text, gps \(fields it can hold: "
+                                                 r"album, artist, bpm, caption, comment, copyright, creator, genre"):
+        write_metadata(path, "mp3", "audio", parse_edits({"gps": "1,2", "alt_text": "x", "title": "ok"}))
     with pytest.raises(MetadataWriteError, match="not both"):
         write_metadata(path, "mp3", "audio", parse_edits({"creator": "A", "artist": "B"}))
-    with pytest.raises(MetadataWriteError, match="cannot write tags to mp4 files"):
+    with pytest.raises(MetadataWriteError, match="caption or comment"):
+        write_metadata(path, "mp3", "audio", parse_edits({"caption": "A", "comment": "B"}))
+    with pytest.raises(MetadataWriteError, match="^mp4 files cannot hold title: video is not written; mediaground "
+                                                 "writes tags to JPEG"):
         write_metadata(path, "mp4", "video", parse_edits({"title": "x"}))
     assert _sha(path) == sha and _leftovers(tmp_path) == []
 
@@ -468,8 +497,11 @@ def test_invalid_edits_raise_before_touching_the_file(tmp_path: Path, pairs: dic
 
 def test_unsupported_formats_and_read_only_files(tmp_path: Path) -> None:
     gif = _image(tmp_path / "a.gif", "GIF")
-    with pytest.raises(MetadataWriteError, match="cannot write tags to gif files"):
-        write_metadata(gif, None, None, parse_edits({"title": "x"}))
+    with pytest.raises(MetadataWriteError, match="^gif files cannot hold alt_text: exiv2, which mediaground writes "
+                                                 "image tags with, cannot write GIF"):
+        write_metadata(gif, None, None, parse_edits({"alt_text": "x"}))
+    with pytest.raises(MetadataWriteError, match="cannot hold title"):
+        plan(gif, None, None, parse_edits({"title": "x"}))
     ro = _image(tmp_path / "ro.jpg", "JPEG")
     ro.chmod(0o444)
     try:
@@ -606,3 +638,85 @@ def test_photoshop_iptc_digest_stays_current(tmp_path):
     out = subprocess.run(["exiftool", "-a", "-warning", "-IPTC:Caption-Abstract", str(path)],
                          capture_output=True, text=True).stdout
     assert "after, by mediaground" in out and "not current" not in out
+
+
+# ---------------------------------------------------------------- formats that cannot hold a field
+
+
+def _ftyp(path: Path, brand: bytes) -> Path:
+    path.write_bytes(b"\x00\x00\x00\x18ftyp" + brand + b"\x00\x00\x00\x00mif1" + brand + b"\x00" * 64)
+    return path
+
+
+def _dng(path: Path) -> Path:
+    _image(path, "TIFF")
+    img = pyexiv2.Image(str(path))
+    try:
+        img.modify_exif({"Exif.Image.DNGVersion": "1 4 0 0"})
+    finally:
+        img.close()
+    return path
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda d: _image(d / "raw.nef", "TIFF"),
+     r"^nef files \(Nikon NEF camera RAW\) cannot hold caption: RAW originals are read-only for mediaground"),
+    (lambda d: _dng(d / "scan.tif"), r"^tif files \(DNG camera RAW\) cannot hold caption: RAW originals"),
+    (lambda d: _ftyp(d / "p.heic", b"heic"),
+     r"^heic files cannot hold caption: exiv2, which mediaground writes image tags with, can read HEIF/HEIC but "
+     r"not write it"),
+    (lambda d: _ftyp(d / "p.avif", b"avif"), r"^avif files cannot hold caption: exiv2, .* can read AVIF but not"),
+    (lambda d: _image(d / "p.bmp", "BMP"), r"^bmp files cannot hold caption: BMP has no place for EXIF, IPTC or XMP"),
+    (lambda d: _ftyp(d / "clip.mp4", b"isom"), r"^mp4 files cannot hold caption: video is not written; mediaground "
+                                                r"writes tags to JPEG, PNG, WebP and TIFF images and MP3, WAV"),
+    (lambda d: (d / "notes.txt").write_text("hello") and d / "notes.txt",
+     r"notes.txt: unrecognized format, so it cannot hold caption; mediaground writes tags to JPEG"),
+])
+def test_a_file_that_cannot_hold_the_fields_says_which_and_why(tmp_path: Path, make, message: str) -> None:
+    path = make(tmp_path)
+    data = path.read_bytes()
+    for call in (plan, write_metadata):
+        with pytest.raises(MetadataWriteError, match=message):
+            call(path, None, None, parse_edits({"caption": "x"}))
+    assert path.read_bytes() == data and _leftovers(tmp_path) == []
+
+
+def test_image_fields_in_audio_and_audio_fields_in_images(tmp_path: Path) -> None:
+    jpg = _image(tmp_path / "p.jpg", "JPEG")
+    with pytest.raises(MetadataWriteError, match=r"^jpeg files cannot hold album, bpm \(fields it can hold: alt_text, "):
+        write_metadata(jpg, None, None, parse_edits({"album": "x", "bpm": "90", "title": "ok"}))
+    flac = _audio(tmp_path, "flac")
+    with pytest.raises(MetadataWriteError, match=r"^flac files cannot hold gps \(fields it can hold: album, artist"):
+        plan(flac, None, None, parse_edits({"gps": "1,2"}))
+
+
+def test_any_file_anywhere_no_library_needed(tmp_path: Path) -> None:
+    """write_metadata and plan take a path: no library, catalog or content store is involved, and
+    every failure is a MetadataWriteError a person can act on."""
+    folder = tmp_path / "loose photos"
+    folder.mkdir()
+    path = _image(folder / "IMG 0001.jpg", "JPEG")
+    link = tmp_path / "link.jpg"
+    link.symlink_to(path)
+    assert [c.field for c in plan(link, None, None, parse_edits({"title": "Suelta"}))] == ["title"]
+    assert [c.field for c in write_metadata(link, None, None, parse_edits({"title": "Suelta"}))] == ["title"]
+    assert link.is_symlink() and _exiftool(path)["XMP-dc:Title"] == "Suelta"
+
+    with pytest.raises(MetadataWriteError, match="no such file"):
+        write_metadata(folder / "missing.jpg", "jpeg", "image", parse_edits({"title": "x"}))
+    with pytest.raises(MetadataWriteError, match="cannot read"):
+        write_metadata(folder / "missing.jpg", None, None, parse_edits({"title": "x"}))
+    with pytest.raises(MetadataWriteError, match="cannot read|no such file"):
+        write_metadata(folder, None, None, parse_edits({"title": "x"}))
+
+
+def test_a_folder_without_write_permission_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _image(tmp_path / "p.jpg", "JPEG")
+
+    def denied(*args, **kwargs):  # what a read-only folder does (root would not be stopped by chmod)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(write_mod.tempfile, "mkstemp", denied)
+    with pytest.raises(MetadataWriteError, match=f"cannot create a temporary file in {tmp_path} \\(Permission denied\\)"
+                                                 ".*its folder must be writable"):
+        write_metadata(path, None, None, parse_edits({"title": "Otra"}))

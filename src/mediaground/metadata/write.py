@@ -1,29 +1,37 @@
-"""Write edited metadata back into a media file: verified, atomic, and never in place.
+"""Write edited metadata back into a media file: verified, atomic, never in place, and losing nothing.
 
-Images are written with exiv2 (pyexiv2), audio with mutagen; nothing here parses a container by
-hand. One edit touches every tag `read.py` would read for that field, so the reader's precedence
-(XMP, then IPTC IIM, then EXIF) cannot bring an old value back:
+One edit touches every tag `read.py` would read for that field, so the reader's precedence (XMP,
+then IPTC IIM, then EXIF) cannot bring an old value back, and it touches nothing else:
 
 * JPEG, TIFF: XMP + IPTC IIM (with CodedCharacterSet 1:90 = ESC % G, i.e. UTF-8) + EXIF.
 * PNG, WebP: XMP + EXIF. IIM has no standard home there; a PNG that already carries an IIM block
   (ImageMagick's "Raw profile type iptc") gets it updated too, so stale keywords cannot merge back.
-* MP3: ID3v2.4; WAV/AIFF: their ID3 chunk; FLAC and Ogg (Vorbis/Opus/Speex/FLAC): Vorbis
-  comments; M4A: MP4 ilst atoms.
+* MP3: ID3v2 (v2.3 stays v2.3, else v2.4); WAV/AIFF: their ID3 chunk, and a WAV's RIFF INFO list;
+  FLAC and Ogg (Vorbis/Opus/Speex/FLAC): Vorbis comments; M4A: MP4 ilst atoms. A caption is
+  written to audio as the comment.
 
-`docs/metadata-mapping.md` has the field → tag table.
+Images: exiv2 (pyexiv2) reads the tags and serializes XMP, but the blocks are edited here so that
+the rest keeps its bytes: EXIF in place (:mod:`.ifd`: maker notes, thumbnails and image strips keep
+their offsets), IIM dataset by dataset and the Photoshop digest (:mod:`.segments`), a rejected XMP
+packet repaired first (:mod:`.xmp_repair`); exiv2 lays out the container only where a block is new.
+Audio is written with mutagen; a WAV's INFO list by :mod:`.riff_info`.
+`docs/metadata-mapping.md` has the field → tag tables.
 
 Every write (`write_metadata`):
 
-1. validates the edits and the format (nothing is touched when they are bad);
+1. validates the edits and the format (nothing is touched when they are bad; a format that cannot
+   hold a field, RAW originals among them, is refused naming the fields and why);
 2. computes the diff against what `read_metadata` reads now; no difference means no write at all;
 3. writes the tags into a temp copy in the same folder and fsyncs it;
-4. re-reads the copy with `read_metadata` and compares every edited field, and checks that the
-   essence hash (hence the asset ID) of the copy equals the original's;
+4. re-reads the copy with `read_metadata` and compares every field (edited ones must read back as
+   written, the others as they were); for images also every EXIF/IPTC/XMP tag exiv2 reads; and
+   checks that the essence hash (hence the asset ID) of the copy equals the original's;
 5. only then renames the copy over the original (`os.replace`) and fsyncs the folder.
 
 When a check fails the copy is deleted and `MetadataWriteError` names the field and the values;
 the original keeps its bytes. Because the original is replaced, not rewritten, a copy of it that
-shares its inode (a hard-linked content-store object) keeps the old bytes too.
+shares its inode (a hard-linked content-store object) keeps the old bytes too. Nothing here needs
+a library: a path is all a write takes.
 """
 
 from __future__ import annotations
@@ -31,11 +39,13 @@ from __future__ import annotations
 import csv
 import io
 import math
+import mmap
 import os
 import re
 import stat
+import struct
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
@@ -46,7 +56,7 @@ import mutagen
 import pyexiv2
 from mutagen.aiff import AIFF
 from mutagen.flac import FLAC
-from mutagen.id3 import COMM, TALB, TBPM, TCON, TCOP, TDRC, TIT2, TPE1, TSRC
+from mutagen.id3 import COMM, TALB, TBPM, TCON, TCOP, TDRC, TIT2, TPE1, TSRC, TYER
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4, AtomDataType, MP4FreeForm
 from mutagen.oggflac import OggFLAC
@@ -58,16 +68,23 @@ from mutagen.wave import WAVE
 from mediaground.errors import BadMediaError, MediagroundError
 from mediaground.ids import essence_hash
 from mediaground.media.sniff import sniff
-from mediaground.metadata.jpeg import legacy_xmp_segments
-from mediaground.metadata.segments import iptc_digest_current, refresh_iptc_digest
 from mediaground.util import fsync_dir
 
+from .ifd import ASCII, BYTE, EXIF, GPS, IFD0, LONG, RATIONAL, UNDEFINED, IfdError, Tiff, Value
+from .jpeg import legacy_xmp_segments
 from .read import _redecode, read_metadata
 from .record import MetadataRecord
+from .riff_info import INFO_IDS, copy_with_info, read_info
+from .segments import Blocks, edit_iim, irb_set_iptc, put_blocks, read_blocks
+from .xmp_repair import XmpRepairError
+from .xmp_repair import decode as xmp_decode
+from .xmp_repair import inspect as xmp_inspect
+from .xmp_repair import repair as xmp_repair
+from .xmp_repair import with_about as xmp_with_about
 
 __all__ = [
     "WRITABLE", "IMAGE_FIELDS", "AUDIO_FIELDS", "IMAGE_WRITE_FORMATS", "AUDIO_WRITE_FORMATS",
-    "MetadataWriteError", "Change", "CsvRow", "parse_edits", "plan", "write_metadata", "apply_csv",
+    "MetadataWriteError", "Change", "WriteResult", "CsvRow", "parse_edits", "plan", "write_metadata", "apply_csv",
 ]
 
 
@@ -80,9 +97,10 @@ IMAGE_FIELDS = frozenset({
     "license_url", "licensor_url", "licensor_name", "date_created", "gps", "city", "state", "country", "country_code",
     "location",
 })
-# "creator" on audio is written as the artist (one value per person).
+# "creator" on audio is written as the artist (one value per person);
+# "caption" on audio is written as the comment (audio formats have one free-text field).
 AUDIO_FIELDS = frozenset({
-    "title", "artist", "album", "genre", "year", "comment", "bpm", "isrc", "copyright", "creator",
+    "title", "artist", "album", "genre", "year", "comment", "caption", "bpm", "isrc", "copyright", "creator",
 })
 WRITABLE = IMAGE_FIELDS | AUDIO_FIELDS
 
@@ -121,6 +139,20 @@ class Change:
     def describe(self) -> str:
         """`caption: 'old' -> 'new'`, the line a --dry-run prints."""
         return f"{self.field}: {self.old!r} -> {self.new!r}"
+
+
+class WriteResult(list):  # list[Change]
+    """The changes a write made (or `plan` would make): a list of Change, so `== []` still means
+    "nothing to do". `repaired` says what had to be repaired in the file for the write to be
+    possible, e.g. an XMP packet exiv2 rejected whose repeated properties were collapsed; the
+    caller records it with the change (it is the one thing a write alters beyond the edits)."""
+
+    def __init__(self, changes: Iterable[Change] = (), repaired: Iterable[str] = ()):
+        super().__init__(changes)
+        self.repaired: list[str] = list(repaired)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"changes": [c.to_dict() for c in self], "repaired": list(self.repaired)}
 
 
 def _clean_text(name: str, raw: str) -> str:
@@ -263,8 +295,56 @@ def parse_edits(pairs: Mapping[str, str]) -> dict[str, Any]:
 # ---------------------------------------------------------------- format and diff
 
 
-def _resolve(path: str | os.PathLike[str], fmt: str | None, kind: str | None) -> tuple[str, str]:
-    """The canonical (fmt, kind) if this module can write it, else MetadataWriteError."""
+_WRITTEN = "mediaground writes tags to JPEG, PNG, WebP and TIFF images and MP3, WAV, AIFF, FLAC, Ogg and M4A audio"
+_EXIV2_READ_ONLY = "exiv2, which mediaground writes image tags with, can read {0} but not write it"
+# Formats mediaground reads but does not write, and why.
+_NOT_WRITTEN = {
+    "gif": "exiv2, which mediaground writes image tags with, cannot write GIF",
+    "bmp": "BMP has no place for EXIF, IPTC or XMP",
+    "heic": _EXIV2_READ_ONLY.format("HEIF/HEIC"),
+    "heif": _EXIV2_READ_ONLY.format("HEIF/HEIC"),
+    "avif": _EXIV2_READ_ONLY.format("AVIF"),
+    "aac": "a raw ADTS AAC stream has no tag container (an M4A has one)",
+}
+# Camera RAW originals are never written: by extension, then by their signatures (most are TIFF inside).
+_RAW_EXTENSIONS = {
+    ".3fr": "Hasselblad 3FR", ".arw": "Sony ARW", ".cr2": "Canon CR2", ".cr3": "Canon CR3", ".crw": "Canon CRW",
+    ".dcr": "Kodak DCR", ".dng": "DNG", ".erf": "Epson ERF", ".fff": "Hasselblad FFF", ".gpr": "GoPro GPR",
+    ".iiq": "Phase One IIQ", ".kdc": "Kodak KDC", ".mef": "Mamiya MEF", ".mos": "Leaf MOS", ".mrw": "Minolta MRW",
+    ".nef": "Nikon NEF", ".nrw": "Nikon NRW", ".orf": "Olympus ORF", ".pef": "Pentax PEF", ".raf": "Fujifilm RAF",
+    ".raw": "camera RAW", ".rw2": "Panasonic RW2", ".rwl": "Leica RWL", ".sr2": "Sony SR2", ".srf": "Sony SRF",
+    ".srw": "Samsung SRW", ".x3f": "Sigma X3F",
+}
+_RAW_SIGNATURES = ((b"IIRO", "Olympus ORF"), (b"IIRS", "Olympus ORF"), (b"MMOR", "Olympus ORF"),
+                   (b"IIU\x00", "Panasonic RW2"), (b"FUJIFILMCCD-RAW", "Fujifilm RAF"), (b"FOVb", "Sigma X3F"),
+                   (b"\x00MRM", "Minolta MRW"))
+
+
+def _camera_raw(path: str | os.PathLike[str]) -> str | None:
+    """The kind of camera RAW file at `path`, or None for anything else."""
+    name = _RAW_EXTENSIONS.get(Path(path).suffix.lower())
+    if name:
+        return name
+    with open(path, "rb") as f:
+        head = f.read(1 << 18)
+    for signature, kind in _RAW_SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        if head[8:10] == b"CR":
+            return "Canon CR2"
+        try:
+            if Tiff(head).type_of(IFD0, 0xC612) is not None:  # DNGVersion
+                return "DNG"
+        except (IfdError, struct.error):
+            pass
+    return None
+
+
+def _resolve(path: str | os.PathLike[str], fmt: str | None, kind: str | None,
+             edits: Mapping[str, Any]) -> tuple[str, str]:
+    """The canonical (fmt, kind) if this module can write it, else MetadataWriteError naming the
+    fields asked for and why the file cannot hold them."""
     if fmt is None or kind is None:
         try:
             mt = sniff(path)
@@ -276,11 +356,20 @@ def _resolve(path: str | os.PathLike[str], fmt: str | None, kind: str | None) ->
         raise MetadataWriteError(f"{os.fspath(path)}: no such file")
     fmt = (fmt or "").lower()
     fmt = _FORMAT_ALIASES.get(fmt, fmt)
+    asked = ", ".join(sorted(edits)) or "tags"
+    raw = _camera_raw(path)
+    if raw:
+        ext = Path(path).suffix.lower().lstrip(".") or fmt
+        raise MetadataWriteError(f"{ext} files ({raw} camera RAW) cannot hold {asked}: RAW originals are "
+                                 "read-only for mediaground, it never writes into them")
     if kind == "image" and fmt in IMAGE_WRITE_FORMATS:
         return fmt, kind
     if kind == "audio" and fmt in AUDIO_WRITE_FORMATS:
         return fmt, kind
-    raise MetadataWriteError(f"cannot write tags to {fmt or 'unknown'} files" + (f" ({kind})" if kind else ""))
+    if not fmt:
+        raise MetadataWriteError(f"{os.fspath(path)}: unrecognized format, so it cannot hold {asked}; {_WRITTEN}")
+    reason = _NOT_WRITTEN.get(fmt) or (f"video is not written; {_WRITTEN}" if kind == "video" else _WRITTEN)
+    raise MetadataWriteError(f"{fmt} files cannot hold {asked}: {reason}")
 
 
 def _check_fields(fmt: str, kind: str, edits: Mapping[str, Any]) -> None:
@@ -290,9 +379,12 @@ def _check_fields(fmt: str, kind: str, edits: Mapping[str, Any]) -> None:
     bad = sorted(set(edits) - allowed)
     if bad:
         raise MetadataWriteError(
-            f"cannot write {', '.join(bad)} to {fmt} files; writable there: {', '.join(sorted(allowed))}")
+            f"{fmt} files cannot hold {', '.join(bad)} (fields it can hold: {', '.join(sorted(allowed))})")
     if kind == "audio" and "creator" in edits and "artist" in edits:
         raise MetadataWriteError("give creator or artist for audio, not both (creator is written as the artist)")
+    if kind == "audio" and "caption" in edits and "comment" in edits:
+        raise MetadataWriteError("give caption or comment for audio, not both (audio has one comment, which a "
+                                 "caption is written to)")
     # parse_edits output is what we expect; a caller passing raw strings gets a clear error.
     for name, value in edits.items():
         if name in _LIST_FIELDS and not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
@@ -303,7 +395,9 @@ def _check_fields(fmt: str, kind: str, edits: Mapping[str, Any]) -> None:
             raise MetadataWriteError(f"{name}: expected an int (use parse_edits)")
 
 
-def _current(rec: MetadataRecord, name: str) -> Any:
+def _current(rec: MetadataRecord, name: str, kind: str = "image") -> Any:
+    if kind == "audio":
+        name = _audio_field(name)
     if name == "gps":
         if rec.gps_lat is None or rec.gps_lon is None:
             return None
@@ -316,6 +410,8 @@ def _same(name: str, old: Any, new: Any) -> bool:
     if old is None:
         return False
     if name == "gps":
+        if len(new) == 2:  # a position without an altitude leaves the altitude alone
+            old = old[:2]
         if len(old) != len(new):
             return False
         tols = (_GPS_TOL, _GPS_TOL, _ALT_TOL)
@@ -325,17 +421,28 @@ def _same(name: str, old: Any, new: Any) -> bool:
     return old == new
 
 
-def plan(path: str | os.PathLike[str], fmt: str | None, kind: str | None, edits: Mapping[str, Any]) -> list[Change]:
-    """The changes `write_metadata` would make (for --dry-run); fields already as asked are left out."""
-    fmt, kind = _resolve(path, fmt, kind)
+def plan(path: str | os.PathLike[str], fmt: str | None, kind: str | None, edits: Mapping[str, Any]) -> WriteResult:
+    """The changes `write_metadata` would make (for --dry-run); fields already as asked are left out.
+    `repaired` lists what the write would have to repair first (see WriteResult)."""
+    fmt, kind = _resolve(path, fmt, kind, edits)
     _check_fields(fmt, kind, edits)
-    return _diff(read_metadata(path, fmt, kind), edits)
+    changes = _diff(read_metadata(path, fmt, kind), edits, kind)
+    repaired: list[str] = []
+    if changes and kind == "image":  # what the write would have to repair first
+        orig = _original(fmt, Path(path).read_bytes())
+        img = pyexiv2.ImageData(orig.base)
+        try:
+            xmp0 = img.read_xmp()
+        finally:
+            img.close()
+        repaired = _xmp_source(orig, xmp0)[2]
+    return WriteResult(changes, repaired)
 
 
-def _diff(rec: MetadataRecord, edits: Mapping[str, Any]) -> list[Change]:
+def _diff(rec: MetadataRecord, edits: Mapping[str, Any], kind: str) -> list[Change]:
     changes = []
     for name, new in edits.items():
-        old = _current(rec, name)
+        old = _current(rec, name, kind)
         if not _same(name, old, new):
             changes.append(Change(name, old, new))
     return changes
@@ -485,65 +592,300 @@ def _gps_tags(value: tuple[float, ...], exif: dict[str, Any], xmp: dict[str, Any
     exif[g + "GPSLatitude"] = _dms(lat)
     exif[g + "GPSLongitudeRef"] = "W" if lon < 0 else "E"
     exif[g + "GPSLongitude"] = _dms(lon)
-    # A new position without an altitude drops the old altitude: it belonged to the old place.
-    exif[g + "GPSAltitudeRef"] = None if alt is None else ("1" if alt < 0 else "0")
-    exif[g + "GPSAltitude"] = None if alt is None else f"{round(abs(alt) * 1000)}/1000"
+    # A position without an altitude leaves the altitude as it is (as ExifTool does): it was not asked for.
+    if alt is not None:
+        exif[g + "GPSAltitudeRef"] = "1" if alt < 0 else "0"
+        exif[g + "GPSAltitude"] = f"{round(abs(alt) * 1000)}/1000"
     if any(k.startswith("Xmp.exif.GPS") for k in xmp0):  # keep an XMP copy of the position in step
         xmp["Xmp.exif.GPSLatitude"] = _xmp_coord(lat, "N", "S")
         xmp["Xmp.exif.GPSLongitude"] = _xmp_coord(lon, "E", "W")
-        xmp["Xmp.exif.GPSAltitudeRef"] = None if alt is None else ("1" if alt < 0 else "0")
-        xmp["Xmp.exif.GPSAltitude"] = None if alt is None else f"{round(abs(alt) * 1000)}/1000"
+        if alt is not None:
+            xmp["Xmp.exif.GPSAltitudeRef"] = "1" if alt < 0 else "0"
+            xmp["Xmp.exif.GPSAltitude"] = f"{round(abs(alt) * 1000)}/1000"
 
 
-def _legacy_iim(iptc0_latin1: dict[str, Any], iptc: dict[str, Any]) -> None:
-    """Re-encode existing non-UTF-8 IIM text as UTF-8, since the new CodedCharacterSet says UTF-8."""
-    for key, value in iptc0_latin1.items():
-        if key in iptc or key.startswith("Iptc.Envelope."):
+# exiv2 key -> (IFD, tag, how the value is stored) of each EXIF tag an edit writes
+_EXIF_TAGS = {
+    "Exif.Image.ImageDescription": (IFD0, 0x010E, ASCII),
+    "Exif.Image.Artist": (IFD0, 0x013B, ASCII),
+    "Exif.Image.Copyright": (IFD0, 0x8298, ASCII),
+    "Exif.Image.XPTitle": (IFD0, 0x9C9B, "ucs2"),
+    "Exif.Image.XPAuthor": (IFD0, 0x9C9D, "ucs2"),
+    "Exif.Image.XPKeywords": (IFD0, 0x9C9E, "ucs2"),
+    "Exif.Photo.DateTimeOriginal": (EXIF, 0x9003, ASCII),
+    "Exif.Photo.OffsetTimeOriginal": (EXIF, 0x9011, ASCII),
+    "Exif.Photo.SubSecTimeOriginal": (EXIF, 0x9291, ASCII),
+    "Exif.GPSInfo.GPSVersionID": (GPS, 0x0000, BYTE),
+    "Exif.GPSInfo.GPSLatitudeRef": (GPS, 0x0001, ASCII),
+    "Exif.GPSInfo.GPSLatitude": (GPS, 0x0002, RATIONAL),
+    "Exif.GPSInfo.GPSLongitudeRef": (GPS, 0x0003, ASCII),
+    "Exif.GPSInfo.GPSLongitude": (GPS, 0x0004, RATIONAL),
+    "Exif.GPSInfo.GPSAltitudeRef": (GPS, 0x0005, BYTE),
+    "Exif.GPSInfo.GPSAltitude": (GPS, 0x0006, RATIONAL),
+}
+# exiv2 IPTC name -> (record, dataset) of each IIM dataset an edit writes
+_IIM_TAGS = {
+    "Iptc.Application2.ObjectName": (2, 5), "Iptc.Application2.Keywords": (2, 25),
+    "Iptc.Application2.DateCreated": (2, 55), "Iptc.Application2.TimeCreated": (2, 60),
+    "Iptc.Application2.Byline": (2, 80), "Iptc.Application2.City": (2, 90),
+    "Iptc.Application2.SubLocation": (2, 92), "Iptc.Application2.ProvinceState": (2, 95),
+    "Iptc.Application2.CountryCode": (2, 100), "Iptc.Application2.CountryName": (2, 101),
+    "Iptc.Application2.Credit": (2, 110), "Iptc.Application2.Copyright": (2, 116),
+    "Iptc.Application2.Caption": (2, 120),
+}
+# An IFD0 with no entries: the EXIF block of a file that has none yet.
+_EMPTY_EXIF = b"II*\x00\x08\x00\x00\x00" + b"\x00\x00" + b"\x00\x00\x00\x00"
+# The smallest JPEG exiv2 opens: a carrier in which exiv2 serializes XMP, whatever the file's format.
+_XMP_CARRIER = b"\xff\xd8\xff\xd9"
+
+
+def _exif_changes(tiff: Tiff, exif: Mapping[str, Any]) -> dict[tuple[str, int], Value | None]:
+    """The exiv2-style EXIF changes (strings as exiv2 takes them, None = delete) as TIFF values."""
+    out: dict[tuple[str, int], Value | None] = {}
+    for key, value in exif.items():
+        ifd, tag, how = _EXIF_TAGS[key]
+        if value is None:
+            out[(ifd, tag)] = None
+        elif how == "ucs2":  # Windows XP* tags: UCS-2 little-endian in a BYTE array, NUL-terminated
+            out[(ifd, tag)] = tiff.make(BYTE, str(value).encode("utf-16-le") + b"\x00\x00")
+        elif how == RATIONAL:
+            out[(ifd, tag)] = tiff.make(RATIONAL, [tuple(int(n) for n in r.split("/")) for r in str(value).split()])
+        elif how == BYTE:
+            out[(ifd, tag)] = tiff.make(BYTE, bytes(int(n) for n in str(value).split()))
+        else:
+            out[(ifd, tag)] = tiff.make(ASCII, value)
+    return out
+
+
+def _iim_changes(iptc: Mapping[str, Any]) -> dict[tuple[int, int], list[bytes] | None]:
+    """The exiv2-style IPTC changes as IIM datasets: UTF-8 text, CCYYMMDD dates, HHMMSS±HHMM times."""
+    out: dict[tuple[int, int], list[bytes] | None] = {}
+    for key, value in iptc.items():
+        number = _IIM_TAGS[key]
+        if value is None:
+            out[number] = None
             continue
         values = value if isinstance(value, list) else [value]
-        if all(isinstance(v, str) and v.isascii() for v in values):
-            continue
-        iptc[key] = _redecode(value)  # rewritten below as UTF-8, under the new character set
+        if number == (2, 55):  # 2024-05-06 -> 20240506
+            values = [v.replace("-", "") for v in values]
+        elif number == (2, 60):  # 07:08:09-05:00 -> 070809-0500
+            values = [v.replace(":", "") for v in values]
+        out[number] = [v.encode("utf-8") for v in values]
+    return out
 
 
-def _write_image(data: bytes, fmt: str, edits: Mapping[str, Any]) -> bytes:
-    """The file's bytes with `edits` written by exiv2."""
-    legacy, digest_was_current = None, None
-    if fmt == "jpeg":
-        digest_was_current = iptc_digest_current(data)
-        data, legacy = legacy_xmp_segments(data)
-    img = pyexiv2.ImageData(data)
+def _serialize_xmp(packet: str | None, xmp: Mapping[str, Any]) -> str:
+    """The packet with the exiv2-style `xmp` changes, serialized by exiv2 (in a carrier JPEG, so the
+    file's own container is never written by exiv2)."""
+    img = pyexiv2.ImageData(_XMP_CARRIER)
     try:
-        if legacy is not None:
-            if img.read_raw_xmp(encoding="utf-8").strip(" \x00\n"):
-                raise MetadataWriteError("the file holds two XMP packets (a standard one and one under the old "
-                                         "'XMP' signature); refusing to pick one, merge them first")
-            img.modify_raw_xmp(legacy)
-        exif0 = img.read_exif(encoding="latin-1")
-        xmp0 = img.read_xmp()
-        if not xmp0 and img.read_raw_xmp(encoding="utf-8").strip(" \x00\n"):
-            # exiv2 rejected the packet; writing would replace it with ours and lose the rest.
-            raise MetadataWriteError("the file's XMP packet is invalid (exiv2 cannot parse it); "
-                                     "refusing to overwrite it, repair it first (e.g. exiftool -xmp:all= ...)")
-        iptc0 = img.read_iptc(encoding="latin-1") if fmt in _IIM_FORMATS or fmt == "png" else {}
-        exif, iptc, xmp = _image_tags(fmt, edits, exif0, iptc0, xmp0)
-        exif = {k: v for k, v in exif.items() if v is not None or k in exif0}
-        if exif:
-            img.modify_exif(exif)
-        if fmt in _IIM_FORMATS or iptc0:
-            iptc = {k: v for k, v in iptc.items() if v is not None or k in iptc0}
-            if iptc0.get("Iptc.Envelope.CharacterSet") != "\x1b%G":
-                _legacy_iim(iptc0, iptc)
-            img.modify_iptc({"Iptc.Envelope.CharacterSet": "\x1b%G", **iptc}, encoding="utf-8")
-        xmp = {k: v for k, v in xmp.items() if v is not None or k in xmp0}
-        if xmp:
-            img.modify_xmp(xmp)
-        out = img.get_bytes()
+        if packet:
+            img.modify_raw_xmp(packet)
+        img.modify_xmp(dict(xmp))
+        return img.read_raw_xmp(encoding="utf-8")
     finally:
         img.close()
-    if digest_was_current:  # Photoshop's MD5 of the IPTC block: keep it current, as ExifTool does
-        out, _ = refresh_iptc_digest(out)
+
+
+class _ImageWrite(NamedTuple):
+    data: bytes
+    repaired: list[str]
+    before: tuple[dict[str, Any], dict[str, Any], dict[str, Any]]  # what exiv2 read: EXIF, IPTC, XMP
+    changed: tuple[set[str], set[str], set[str]]  # the exiv2 keys the write meant to change in each
+
+
+class _Original(NamedTuple):
+    """An image as the write starts from it."""
+
+    base: bytes  # its bytes, less any JPEG XMP segment under the old "XMP\0" signature
+    blocks: Blocks  # its metadata blocks as stored
+    legacy: str | None  # the packet of such a segment, adopted as the standard one
+
+
+def _original(fmt: str, data: bytes) -> _Original:
+    legacy = None
+    if fmt == "jpeg":
+        data, legacy = legacy_xmp_segments(data)
+    try:
+        return _Original(data, read_blocks(fmt, data), legacy)
+    except (ValueError, struct.error) as exc:
+        raise MetadataWriteError(f"the file's metadata cannot be read safely: {exc}") from None
+
+
+def _xmp_source(orig: _Original, xmp0: dict[str, Any]) -> tuple[str | None, dict[str, Any], list[str], bool]:
+    """(the packet to start from, what exiv2 reads in it, repair notes, whether it must be rewritten),
+    given what exiv2 read in the file (`xmp0`: nothing when it rejected the packet)."""
+    packet = xmp_decode(orig.blocks.xmp) if orig.blocks.xmp is not None else None
+    rewrite = False
+    if orig.legacy is not None:
+        if packet is not None and packet.strip(" \x00\n"):
+            raise MetadataWriteError("the file holds two XMP packets (a standard one and one under the old "
+                                     "'XMP' signature); refusing to pick one, merge them first")
+        packet, rewrite = orig.legacy, True  # adopted as the standard packet, so ExifTool sees one
+    if not packet or (xmp0 and not rewrite):
+        return packet, xmp0, [], rewrite
+    try:
+        info = xmp_inspect(packet)
+    except XmpRepairError as exc:
+        raise MetadataWriteError(f"the file's XMP packet cannot be read ({exc}); writing would lose it") from None
+    if not info.properties:
+        return packet, {}, [], rewrite  # an empty packet: nothing to lose
+    carrier = pyexiv2.ImageData(_XMP_CARRIER)
+    try:
+        try:
+            carrier.modify_raw_xmp(packet)
+            return packet, carrier.read_xmp(), [], rewrite
+        except Exception:  # exiv2 rejects the packet: repair it, keeping what can be read
+            fixed = xmp_repair(packet)
+            try:
+                carrier.modify_raw_xmp(fixed.packet)
+            except Exception as exc:
+                raise MetadataWriteError(f"the file's XMP packet is invalid and could not be repaired "
+                                         f"(exiv2 still rejects it: {exc})") from None
+            return fixed.packet, carrier.read_xmp(), list(fixed.notes), True
+    finally:
+        carrier.close()
+
+
+def _write_image(data: bytes, fmt: str, edits: Mapping[str, Any]) -> _ImageWrite:
+    """The file's bytes with `edits` written. exiv2 reads the tags and serializes XMP; the blocks
+    themselves are edited here, so nothing the edit does not touch changes: EXIF is edited in place
+    (:mod:`.ifd`, maker notes keep their offsets), IIM dataset by dataset (others keep their bytes),
+    an unedited XMP packet or IPTC block is not rewritten. exiv2 lays out the container only where
+    a block has to be created (a new APP1/APP13 segment, PNG chunk, WebP chunk and VP8X flags)."""
+    orig = _original(fmt, data)
+    base, blocks = orig.base, orig.blocks
+    img = pyexiv2.ImageData(base)
+    try:
+        exif0 = img.read_exif(encoding="latin-1")
+        iptc0 = img.read_iptc(encoding="latin-1")
+        packet, xmp0, repaired, rewrite_xmp = _xmp_source(orig, img.read_xmp())
+    finally:
+        img.close()
+    exif, iptc, xmp = _image_tags(fmt, edits, exif0, iptc0, xmp0)
+    exif = {k: v for k, v in exif.items() if v is not None or k in exif0}
+    xmp = {k: v for k, v in xmp.items() if v is not None or k in xmp0}
+    writes_iim = fmt in _IIM_FORMATS or blocks.iim is not None
+    iptc = {k: v for k, v in iptc.items() if writes_iim and (v is not None or k in iptc0)}
+
+    new_xmp = None
+    if xmp or rewrite_xmp:
+        info = xmp_inspect(packet) if packet else None
+        if info is not None and info.about and (info.instance_id is not None or "Xmp.xmpMM.InstanceID" in xmp0):
+            # exiv2 moves a uuid rdf:about into xmpMM:InstanceID, over the real one: put that back.
+            xmp.setdefault("Xmp.xmpMM.InstanceID", info.instance_id)
+        try:
+            serialized = _serialize_xmp(packet, xmp)
+        except Exception as exc:
+            raise MetadataWriteError(f"exiv2 could not write the XMP: {exc}") from None
+        new_xmp = xmp_with_about(serialized, info.about if info else "").encode("utf-8")
+    new_iim = new_irb = None
+    try:
+        if iptc:
+            new_iim = edit_iim(blocks.iim, _iim_changes(iptc))
+        if fmt == "tiff":
+            tiff = Tiff(base)
+            changes = _exif_changes(tiff, exif)
+            changes.update(_tiff_blocks(tiff, blocks, new_xmp, new_iim))
+            out = tiff.edit(changes) if changes else base
+        else:
+            new_exif = None
+            if exif:
+                tiff = Tiff(blocks.exif if blocks.exif is not None else _EMPTY_EXIF)
+                new_exif = tiff.edit(_exif_changes(tiff, exif))
+            if new_iim is not None:
+                new_irb = irb_set_iptc(blocks.irb or b"", new_iim)
+            out = _put_image_blocks(fmt, base, blocks, new_exif, new_xmp, new_irb)
+    except IfdError as exc:
+        raise MetadataWriteError(f"the file's EXIF block cannot be edited safely: {exc}") from None
+    except ValueError as exc:  # segments: an IIM or Photoshop resource block that cannot be walked
+        raise MetadataWriteError(f"the file's IPTC block cannot be edited safely: {exc}") from None
+    exif_keys = set(exif) | ({"Exif.Image.XMLPacket", "Exif.Image.IPTCNAA", "Exif.Image.ImageResources"}
+                             if fmt == "tiff" else set())
+    iptc_keys = set(iptc) | ({"Iptc.Envelope.CharacterSet", "Iptc.Application2.RecordVersion"} if iptc else set())
+    return _ImageWrite(out, repaired, (exif0, iptc0, xmp0),
+                       (exif_keys, iptc_keys, set(xmp) if new_xmp is not None else set()))
+
+
+# EXIF pointers hold offsets, which change when an IFD grows and is written again after the block.
+_EXIF_POINTERS = {"Exif.Image.ExifTag", "Exif.Image.GPSTag", "Exif.Photo.InteroperabilityTag"}
+
+
+def _image_guard(path: str, written: _ImageWrite) -> list[str]:
+    """Every tag exiv2 read in the original that the write did not mean to change reads back the same.
+    The record-level check (_verify) sees only the fields mediaground maps; this sees every tag."""
+    img = pyexiv2.ImageData(Path(path).read_bytes())
+    try:
+        after = (img.read_exif(encoding="latin-1"), img.read_iptc(encoding="latin-1"), img.read_xmp())
+    finally:
+        img.close()
+    problems = []
+    for label, old, new, changed in zip(("EXIF", "IPTC", "XMP"), written.before, after, written.changed):
+        if label == "IPTC":  # legacy IIM text is re-encoded as UTF-8: compare the text, not the bytes
+            old, new = _redecode(old), _redecode(new)
+        for key, value in old.items():
+            if key in changed or key in _EXIF_POINTERS or key.split("[", 1)[0].split("/", 1)[0] in changed:
+                continue
+            if key not in new:
+                problems.append(f"{label} {key} (not edited) was lost")
+            elif new[key] != value:
+                problems.append(f"{label} {key} (not edited): was {value!r}, read back {new[key]!r}")
+    return problems
+
+
+def _tiff_blocks(tiff: Tiff, blocks: Blocks, xmp: bytes | None, iim: bytes | None) -> dict[tuple[str, int], Value]:
+    """XMP (tag 700) and IPTC IIM (33723) of a TIFF file as IFD0 values, each stored with the type the
+    file used (Photoshop and exiv2 use UNDEFINED, ExifTool LONGs padded to 4 bytes), and its Photoshop
+    resources (34377) with the IPTC digest over the stored IIM kept current (and an IPTC copy there
+    replaced, if it has one)."""
+    out: dict[tuple[str, int], Value] = {}
+    if xmp is not None:
+        typ = tiff.type_of(IFD0, 700)
+        out[(IFD0, 700)] = Value(typ if typ in (BYTE, UNDEFINED) else BYTE, len(xmp), xmp)
+    if iim is not None:
+        if tiff.type_of(IFD0, 33723) == LONG:
+            iim += bytes(-len(iim) % 4)
+            out[(IFD0, 33723)] = Value(LONG, len(iim) // 4, iim)  # a byte stream: not swapped
+        else:
+            out[(IFD0, 33723)] = Value(UNDEFINED, len(iim), iim)
+        if blocks.irb is not None:
+            typ = tiff.type_of(IFD0, 34377)
+            irb = irb_set_iptc(blocks.irb, iim, old=blocks.iim, add=False)
+            out[(IFD0, 34377)] = Value(typ if typ in (BYTE, UNDEFINED) else UNDEFINED, len(irb), irb)
     return out
+
+
+def _put_image_blocks(fmt: str, base: bytes, blocks: Blocks, exif: bytes | None, xmp: bytes | None,
+                      irb: bytes | None) -> bytes:
+    """`base` (JPEG, PNG, WebP) with the new blocks in place. Where a block is new to the file, exiv2
+    lays out the container around a placeholder (and re-encodes everything else, so every block the
+    file had goes back in as it was)."""
+    new = {"exif": exif, "xmp": xmp, "irb": irb}
+    old = {"exif": blocks.exif, "xmp": blocks.xmp, "irb": blocks.irb}
+    missing = [name for name, value in new.items() if value is not None and old[name] is None]
+    layout = base
+    if missing:
+        # Every block goes back in, so each needs a slot: exiv2 would leave out an empty EXIF block
+        # or a packet it rejected, so even the blocks the file has get a placeholder.
+        new = {name: value if value is not None else old[name] for name, value in new.items()}
+        img = pyexiv2.ImageData(base)
+        try:
+            if new["exif"] is not None:
+                img.modify_exif({"Exif.Image.ImageDescription": "-"})
+            if new["irb"] is not None:
+                img.modify_iptc({"Iptc.Application2.Caption": "-"})
+            if new["xmp"] is not None:
+                img.modify_xmp({"Xmp.dc.format": "-"})
+            layout = img.get_bytes()
+        except Exception as exc:
+            raise MetadataWriteError(f"exiv2 could not add a {'/'.join(missing)} block to this {fmt} file: "
+                                     f"{exc}") from None
+        finally:
+            img.close()
+    try:
+        return put_blocks(fmt, layout, **new)
+    except ValueError as exc:
+        raise MetadataWriteError(f"cannot put the new tags into this {fmt} file: {exc}") from None
 
 
 # ---------------------------------------------------------------- audio
@@ -555,23 +897,71 @@ def _joined(value: Any) -> str:
     return "; ".join(value) if isinstance(value, list) else str(value)
 
 
-def _write_id3(tags: Any, edits: Mapping[str, Any]) -> None:
+def _audio_field(name: str) -> str:
+    """Audio formats have one free-text description, the comment: a caption is written there."""
+    return "comment" if name == "caption" else name
+
+
+def _write_id3(tags: Any, edits: Mapping[str, Any], version: int) -> None:
+    """`edits` into an ID3v2 tag that will be saved as v2.`version` (3 or 4)."""
     text_frames = {"title": TIT2, "album": TALB, "genre": TCON, "copyright": TCOP, "isrc": TSRC}
-    for name, value in edits.items():
+    for field_name, value in edits.items():
+        name = _audio_field(field_name)
         if name in text_frames:
             cls = text_frames[name]
             tags.setall(cls.__name__, [cls(encoding=3, text=[value])])
         elif name in ("artist", "creator"):
             tags.setall("TPE1", [TPE1(encoding=3, text=[_joined(value)])])
         elif name == "year":
-            tags.delall("TYER")
-            tags.setall("TDRC", [TDRC(encoding=3, text=[str(value)])])
+            # The whole recording date is replaced: v2.3 keeps it in TYER (+ TDAT day, TIME time),
+            # v2.4 in TDRC. The day and time of the old date would be wrong for the new year.
+            for frame_id in ("TYER", "TDAT", "TIME", "TDRC"):
+                tags.delall(frame_id)
+            if version == 3:
+                tags.setall("TYER", [TYER(encoding=3, text=[str(value)])])
+            else:
+                tags.setall("TDRC", [TDRC(encoding=3, text=[str(value)])])
         elif name == "bpm":
             tags.setall("TBPM", [TBPM(encoding=3, text=[str(value)])])
         elif name == "comment":
-            for key in [k for k in tags.keys() if k.startswith("COMM:") and not tags[k].desc.startswith("iTun")]:
+            # The comment is the COMM frame without a description (in any language); named ones
+            # (iTunNORM, iTunes_CDDB_*, other programs' fields) are other data and stay.
+            for key in [k for k in tags.keys() if k.startswith("COMM:") and tags[k].desc == ""]:
                 del tags[key]
             tags.add(COMM(encoding=3, lang="eng", desc="", text=[value]))
+
+
+# ID3v1 field -> its bytes in the 128-byte tag (the comment's last two bytes may hold a v1.1 track)
+_ID3V1_SLOTS = {"title": (3, 33), "artist": (33, 63), "creator": (33, 63), "album": (63, 93), "year": (93, 97),
+                "comment": (97, 125), "genre": (127, 128)}
+
+
+def _id3v1(path: str) -> bytes | None:
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        if f.tell() < 128:
+            return None
+        f.seek(-128, 2)
+        tail = f.read(128)
+    return tail if tail.startswith(b"TAG") else None
+
+
+def _keep_id3v1(path: str, old: bytes, edits: Mapping[str, Any]) -> None:
+    """mutagen rebuilds an existing ID3v1 tag from the ID3v2 frames; keep the old bytes of every
+    field that was not edited (a v1 value that differs from v2 is not ours to overwrite)."""
+    new = _id3v1(path)
+    if new is None:
+        return
+    merged = bytearray(old)
+    for name in {_audio_field(n) for n in edits}:
+        if name in _ID3V1_SLOTS:
+            a, b = _ID3V1_SLOTS[name]
+            merged[a:b] = new[a:b]
+            if name == "comment" and old[125] != 0:  # ID3v1.0: a 30-byte comment, no track to keep
+                merged[125:127] = b"\x00\x00"
+    with open(path, "r+b") as f:
+        f.seek(-128, 2)
+        f.write(merged)
 
 
 _VORBIS_KEYS = {"title": "TITLE", "artist": "ARTIST", "creator": "ARTIST", "album": "ALBUM", "genre": "GENRE",
@@ -583,14 +973,24 @@ _MP4_KEYS = {"title": "©nam", "artist": "©ART", "creator": "©ART", "album": "
 def _write_audio(tmp: str, fmt: str, edits: Mapping[str, Any]) -> None:
     """Write `edits` into the audio file at `tmp` (a copy) with mutagen."""
     if fmt in ("mp3", "wav", "aiff"):
-        audio = {"mp3": MP3, "wav": WAVE, "aiff": AIFF}[fmt](tmp)
+        # translate=False keeps the frames as stored, so an ID3v2.3 tag is saved as v2.3 again (its
+        # frames unconverted, frames mutagen does not know kept); a new tag, or a v2.2 one (which
+        # cannot be written), is saved as v2.4.
+        audio = {"mp3": MP3, "wav": WAVE, "aiff": AIFF}[fmt](tmp, translate=False)
         if audio.tags is None:
             audio.add_tags()
-        _write_id3(audio.tags, edits)
+        version = 3 if audio.tags.version[:2] == (2, 3) else 4
+        if version == 4:
+            audio.tags.update_to_v24()
+        _write_id3(audio.tags, edits, version)
+        # v23_sep=None: several values of a v2.3 frame stay NUL-separated as read, not joined with "/"
         if fmt == "mp3":
-            audio.save(v2_version=4, v1=1)  # v1=1: keep an existing ID3v1 tag in step, add none
+            v1 = _id3v1(tmp)
+            audio.save(v2_version=version, v23_sep=None, v1=1)  # v1=1: update an existing ID3v1 tag, add none
+            if v1 is not None:
+                _keep_id3v1(tmp, v1, edits)
         else:
-            audio.save(v2_version=4)
+            audio.save(v2_version=version, v23_sep=None)
     elif fmt in ("flac", "ogg"):
         options = [FLAC] if fmt == "flac" else [OggVorbis, OggOpus, OggFLAC, OggSpeex]
         audio = mutagen.File(tmp, options=options)
@@ -598,15 +998,21 @@ def _write_audio(tmp: str, fmt: str, edits: Mapping[str, Any]) -> None:
             raise MetadataWriteError(f"mutagen cannot open this {fmt} file for writing")
         if audio.tags is None:
             audio.add_tags()
-        for name, value in edits.items():
-            audio.tags[_VORBIS_KEYS[name]] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        present = {k.upper() for k in audio.tags.keys()}
+        for field_name, value in edits.items():
+            name = _audio_field(field_name)
+            values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+            audio.tags[_VORBIS_KEYS[name]] = values
+            if name == "comment" and "DESCRIPTION" in present:
+                audio.tags["DESCRIPTION"] = values  # the reader falls back to it: keep it in step
         audio.save()
     elif fmt == "m4a":
         audio = MP4(tmp)
         if audio.tags is None:
             audio.add_tags()
         tags = audio.tags
-        for name, value in edits.items():
+        for field_name, value in edits.items():
+            name = _audio_field(field_name)
             if name == "bpm":
                 tags["tmpo"] = [value]
             elif name == "isrc":
@@ -615,9 +1021,36 @@ def _write_audio(tmp: str, fmt: str, edits: Mapping[str, Any]) -> None:
                 tags[_MP4_KEYS[name]] = [_joined(value)]
                 if name == "genre":
                     tags.pop("gnre", None)  # the numeric ID3v1 genre would contradict ©gen
+                if name == "comment" and "desc" in tags:
+                    tags["desc"] = [value]  # the description atom, read as the caption: keep it in step
         audio.save()
     else:  # pragma: no cover - _resolve lets only the formats above through
         raise MetadataWriteError(f"cannot write tags to {fmt} files")
+
+
+def _copy_with_info(src: Any, out: Any, edits: Mapping[str, Any], what: str) -> bool:
+    """Copy a WAV file with its RIFF INFO list saying what the ID3 chunk will say; False (nothing
+    copied) when it has no INFO list or the edits have no INFO entry."""
+    info = _info_changes(edits)
+    if not info:
+        return False
+    try:
+        return copy_with_info(src, out, info)
+    except ValueError as exc:
+        raise MetadataWriteError(f"{what}: its RIFF INFO cannot be rewritten safely ({exc}); nothing was "
+                                 "changed") from None
+
+
+def _info_changes(edits: Mapping[str, Any]) -> dict[bytes, str]:
+    """The RIFF INFO entries a WAV write sets (bpm and isrc have none)."""
+    out = {}
+    for field_name, value in edits.items():
+        name = _audio_field(field_name)
+        if name in ("artist", "creator"):
+            out[INFO_IDS["artist"]] = _joined(value)
+        elif name in INFO_IDS:
+            out[INFO_IDS[name]] = str(value)
+    return out
 
 
 # ---------------------------------------------------------------- the write
@@ -625,8 +1058,10 @@ def _write_audio(tmp: str, fmt: str, edits: Mapping[str, Any]) -> None:
 
 def _expected(kind: str, edits: Mapping[str, Any]) -> dict[str, Any]:
     """What read_metadata must read back for each edited field."""
-    want = dict(edits)
-    if kind == "audio" and "creator" in want:
+    if kind != "audio":
+        return dict(edits)
+    want = {_audio_field(name): value for name, value in edits.items()}
+    if "creator" in want:
         want["artist"] = "; ".join(want["creator"])
     return want
 
@@ -634,6 +1069,8 @@ def _expected(kind: str, edits: Mapping[str, Any]) -> dict[str, Any]:
 # Record fields an edit may change besides its own (the reader derives them from the same tag).
 _TOUCHES = {"gps": {"gps_lat", "gps_lon", "gps_alt"}, "creator": {"creator", "artist"}, "artist": {"artist", "creator"},
             "year": {"year", "date_created"}}
+# Audio: a caption is the comment; an MP4 description atom kept in step is read as the caption.
+_AUDIO_TOUCHES = {**_TOUCHES, "comment": {"comment", "caption"}, "caption": {"comment", "caption"}}
 _NOT_COMPARED = {"sources", "warnings"}
 _AUDIO_TAG_SOURCES = ("id3:", "vorbis:", "mp4:")
 
@@ -646,7 +1083,10 @@ def _verify(path: str, fmt: str, kind: str, edits: Mapping[str, Any], before: Me
         got = _current(rec, name)
         if not _same(name, got, new):
             problems.append(f"{name}: wrote {new!r}, read back {got!r}")
-    touched = set().union(*(_TOUCHES.get(name, {name}) for name in edits))
+    touches = _AUDIO_TOUCHES if kind == "audio" else _TOUCHES
+    touched = set().union(*(touches.get(name, {name}) for name in edits))
+    if "gps" in edits and len(edits["gps"]) == 2:
+        touched.discard("gps_alt")  # kept, so it must read back as it was
     for f in fields(MetadataRecord):
         name = f.name
         if name in touched or name in _NOT_COMPARED:
@@ -657,6 +1097,12 @@ def _verify(path: str, fmt: str, kind: str, edits: Mapping[str, Any], before: Me
         old, got = getattr(before, name), getattr(rec, name)
         if old != got:
             problems.append(f"{name} (not edited): was {old!r}, read back {got!r}")
+    if fmt == "wav":
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            info = read_info(mm)
+        for cid, text in _info_changes(edits).items() if info else ():
+            if info.get(cid) != text:
+                problems.append(f"RIFF INFO {cid.decode()}: wrote {text!r}, read back {info.get(cid)!r}")
     return problems
 
 
@@ -680,8 +1126,10 @@ def _essence(path: str | os.PathLike[str], fmt: str, what: str) -> str:
 
 
 def write_metadata(path: str | os.PathLike[str], fmt: str | None, kind: str | None,
-                   edits: Mapping[str, Any], force: bool = False) -> list[Change]:
-    """Apply `edits` (from parse_edits) to the file at `path`; returns the changes made ([] = already so).
+                   edits: Mapping[str, Any], force: bool = False) -> WriteResult:
+    """Apply `edits` (from parse_edits) to the file at `path`, any file (no library is involved);
+    returns the changes made (== [] when all was already so) and, in `.repaired`, what had to be
+    repaired first (an XMP packet exiv2 rejected), for the caller to record with the change.
     `force` writes even when the merged reading already agrees, to bring every standard in line
     (e.g. IPTC keywords that differ from XMP dc:subject, which the merged record hides).
 
@@ -689,32 +1137,41 @@ def write_metadata(path: str | os.PathLike[str], fmt: str | None, kind: str | No
     nothing happens and MetadataWriteError says why. Symlinks are followed (the target is replaced).
     """
     target = os.path.realpath(path)
-    fmt, kind = _resolve(target, fmt, kind)
+    fmt, kind = _resolve(target, fmt, kind, edits)
     _check_fields(fmt, kind, edits)
     before = os.stat(target)
     # No write bit at all (content-store objects are 0444) counts as read-only even for root.
     if not os.access(target, os.W_OK) or not before.st_mode & 0o222:
         raise MetadataWriteError(f"{os.fspath(path)} is read-only; not writing tags to it")
     before_rec = read_metadata(target, fmt, kind)
-    changes = _diff(before_rec, edits)
+    changes = _diff(before_rec, edits, kind)
     if not changes and force:
         changes = [Change(name, value, value) for name, value in edits.items()]
     if not changes:
-        return []
+        return WriteResult()
     essence = _essence(target, fmt, os.fspath(path))
     folder = os.path.dirname(target)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=_TMP_PREFIX, suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=_TMP_PREFIX, suffix=".tmp")
+    except OSError as exc:
+        raise MetadataWriteError(f"cannot create a temporary file in {folder} ({exc.strerror}): tags are written "
+                                 "to a copy beside the file, which then replaces it, so its folder must be "
+                                 "writable") from None
+    written = None
     try:
         with os.fdopen(fd, "wb") as out, open(target, "rb") as src:
             if kind == "image":
-                out.write(_write_image(src.read(), fmt, edits))
-            else:
+                written = _write_image(src.read(), fmt, edits)
+                out.write(written.data)
+            elif not (fmt == "wav" and _copy_with_info(src, out, edits, os.fspath(path))):
                 while block := src.read(1 << 20):
                     out.write(block)
         if kind == "audio":
             _write_audio(tmp, fmt, edits)
         _fsync_file(tmp)
         problems = _verify(tmp, fmt, kind, edits, before_rec)
+        if written is not None:
+            problems += _image_guard(tmp, written)
         if problems:
             raise MetadataWriteError(f"{os.fspath(path)}: the write could not be verified, nothing was changed: "
                                      + "; ".join(problems))
@@ -738,7 +1195,7 @@ def write_metadata(path: str | os.PathLike[str], fmt: str | None, kind: str | No
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_dir(folder)
-    return changes
+    return WriteResult(changes, written.repaired if written is not None else ())
 
 
 # ---------------------------------------------------------------- batch
