@@ -325,3 +325,40 @@ def test_xmp_helpers() -> None:
     assert meta["Xmp.dc.title"] == {'lang="x-default"': "Still here"} and warnings == []
     assert parse_lenient("<!DOCTYPE x [<!ENTITY a 'b'>]><x/>") == ({}, ["xmp-invalid: DOCTYPE in packet, ignored"])
     assert parse_lenient("<not xml")[1][0].startswith("xmp-invalid")
+
+
+def test_wav_riff_info_fills_what_its_id3_chunk_lacks(tmp_path: Path) -> None:
+    """A WAV tagged by a DAW (RIFF INFO) and later by an ID3 tool: ID3 first, INFO for the rest."""
+    from mutagen.id3 import TPE1
+    from mutagen.wave import WAVE
+
+    from conftest import tone, write_wav
+
+    path = write_wav(tmp_path / "memo.wav", tone(440, 0.5))
+    data = path.read_bytes()
+
+    def entry(cid: bytes, text: str) -> bytes:
+        value = text.encode() + b"\0"
+        return cid + len(value).to_bytes(4, "little") + value + b"\0" * (len(value) % 2)
+
+    info = b"INFO" + entry(b"INAM", "Board meeting") + entry(b"IART", "Studio A") + entry(b"ICRD", "2019-05-01")
+    riff = data[12:] + b"LIST" + len(info).to_bytes(4, "little") + info
+    path.write_bytes(b"RIFF" + (len(riff) + 4).to_bytes(4, "little") + b"WAVE" + riff)
+    audio = WAVE(path)
+    audio.add_tags()
+    audio.tags.add(TPE1(encoding=3, text=["Ana Núñez"]))
+    audio.save()
+    rec = read_metadata(path, "wav", "audio")
+    assert (rec.title, rec.sources["title"]) == ("Board meeting", "riff:INAM")
+    assert (rec.artist, rec.sources["artist"]) == ("Ana Núñez", "id3:TPE1")  # ID3 wins where both have one
+    assert (rec.date_created, rec.year) == ("2019-05-01", 2019)
+
+
+def test_lenient_xmp_keeps_the_first_of_a_repeated_language() -> None:
+    """As for a repeated property, and as the writer's repair keeps it (so a write verifies)."""
+    packet = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+              'xmlns:dc="http://purl.org/dc/elements/1.1/"><rdf:Description rdf:about=""><dc:title><rdf:Alt>'
+              '<rdf:li xml:lang="x-default">first</rdf:li><rdf:li xml:lang="x-default">second</rdf:li>'
+              '</rdf:Alt></dc:title></rdf:Description></rdf:RDF></x:xmpmeta>')
+    meta, _ = parse_lenient(packet)
+    assert meta["Xmp.dc.title"] == {'lang="x-default"': "first"}

@@ -161,3 +161,15 @@ def test_a_packet_that_is_not_xml_is_refused_with_the_reason(tmp_path: Path) -> 
     with pytest.raises(MetadataWriteError, match="XMP packet cannot be read .*not well-formed XML.*would lose it"):
         write_metadata(path, None, None, parse_edits({"title": "x"}))
     assert path.read_bytes() == data
+
+
+def test_the_library_records_the_repair_in_the_files_history(tmp_path: Path, fake_lib) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    path = _jpeg_with_xmp(media / "c1.jpg", BROKEN)
+    fake_lib.ingest([media], workers=0)
+    result = fake_lib.edit_metadata(str(path), {"caption": "El faro al atardecer"})
+    assert result["repaired"] == list(repair(BROKEN).notes)
+    event = fake_lib.show(str(path))["provenance"][-1]
+    assert event["event"] == "tags-written" and event["fields"] == ["caption"]
+    assert event["repaired"] == result["repaired"] and event["file_id"] == result["file_id"]

@@ -130,11 +130,16 @@ class Library:
                     self.ingest([path], workers=0)
                     if self.resolve(path) != record.asset_id:  # write_metadata checks the essence
                         raise MediagroundError(f"writing tags changed the asset ID of {path}")
+                    with self.writing(), self.catalog.transaction():  # the edit itself, in the file's history
+                        self.catalog.history.log(record.asset_id, "tags-written", path=path, file_id=record.file_id,
+                                                 fields=[c["field"] for c in result["changes"]],
+                                                 **({"repaired": result["repaired"]} if result["repaired"] else {}))
             results.append({**result, "file_id": record.file_id if record else None})
         if len(results) == 1:
             return {"asset_id": asset_id, **results[0]}
         return {"asset_id": asset_id, "path": None, "dry_run": dry_run, "files": results,
-                "changes": [{**c, "path": r["path"]} for r in results for c in r["changes"]]}
+                "changes": [{**c, "path": r["path"]} for r in results for c in r["changes"]],
+                "repaired": [f"{r['path']}: {note}" for r in results for note in r["repaired"]]}
 
     def _edit_targets(self, ref: str, all_files: bool) -> tuple[str | None, list[tuple[str, FileRecord | None]]]:
         path = Path(ref).expanduser()

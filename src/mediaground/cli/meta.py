@@ -87,6 +87,8 @@ def _report_edit(result, as_json: bool) -> None:
             click.echo(f"{one['path']}: nothing to change")
         for c in one["changes"]:
             click.echo(f"{one['path']}: {verb} {c['field']}: {c['old']!r} -> {c['new']!r}")
+        for note in one.get("repaired") or []:
+            click.echo(f"{one['path']}: {'would repair' if result['dry_run'] else 'repaired'}: {note}")
 
 
 COMMANDS = [meta]

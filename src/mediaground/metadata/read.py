@@ -71,6 +71,7 @@ from mediaground.media.raw import image_size as raw_image_size
 
 from .jpeg import legacy_xmp_segments
 from .record import MetadataRecord
+from .riff_info import INFO_IDS, read_info
 from .segments import _irb_parse as irb_parse  # the IRB walk the writer uses; TIFF/PSD hold the same block
 from .segments import _resource_data as irb_resource_data
 from .segments import iptc_digest_current
@@ -746,6 +747,8 @@ def _read_media(path: Path, fmt: str | None, kind: str | None, rec: MetadataReco
             rec.has_cover_art = False
         if isinstance(audio, AIFF):
             _from_aiff_chunks(path, rec)
+    if fmt in ("wav", "wave"):
+        _from_riff_info(path, rec)
     tagged = any(getattr(rec, f) for f in ("title", "artist", "album", "genre", "comment", "date_created"))
     if kind == "video" or rec.duration is None or not tagged:
         _from_ffmpeg(path, rec, report=audio is None and not tagged)
@@ -866,6 +869,22 @@ def _from_ape(rec: MetadataRecord, tags: APEv2) -> None:
 
 _AIFF_TEXT = {"NAME": ("title", "aiff:NAME"), "AUTH": ("artist", "aiff:AUTH"), "(c) ": ("copyright", "aiff:(c)"),
               "ANNO": ("comment", "aiff:ANNO")}
+
+
+_INFO_FIELDS = {field: cid for field, cid in INFO_IDS.items() if field != "year"}
+
+
+def _from_riff_info(path: Path, rec: MetadataRecord) -> None:
+    """A WAV's RIFF INFO list (INAM, IART, ...), where its ID3 chunk left a field empty: the writer
+    keeps both in step, and a WAV tagged by Windows or a DAW has INFO alone."""
+    try:
+        info = _with_mapped(path, read_info)
+    except (OSError, ValueError) as exc:  # not a RIFF WAVE we can walk: ffmpeg still has its say
+        rec.warnings.append(f"riff-info-unreadable: {exc}")
+        return
+    for field, cid in _INFO_FIELDS.items():
+        _put(rec, field, _text(info.get(cid)), f"riff:{cid.decode()}")
+    _put_date(rec, _text(info.get(INFO_IDS["year"])), "riff:ICRD")
 
 
 def _from_aiff_chunks(path: Path, rec: MetadataRecord) -> None:

@@ -111,7 +111,10 @@ def parse_lenient(packet: str) -> tuple[dict[str, Any], list[str]]:
         return "Xmp." + name.replace(":", ".", 1) if name else None
 
     def alt(inner: ET.Element) -> dict[str, str]:
-        return {f'lang="{li.get(_XML_LANG, "x-default")}"': li.text or "" for li in inner}
+        out: dict[str, str] = {}
+        for li in inner:  # a language given twice: the first wins, as for a repeated property
+            out.setdefault(f'lang="{li.get(_XML_LANG, "x-default")}"', li.text or "")
+        return out
 
     def value_of(elem: ET.Element) -> Any:
         inner = next(iter(elem), None)
