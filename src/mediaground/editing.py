@@ -11,7 +11,7 @@ from mediaground.metadata.write import plan, write_metadata
 
 def edit_file(path: str | os.PathLike, edits: Mapping[str, Any], dry_run: bool = False, force: bool = False,
               fmt: str | None = None, kind: str | None = None) -> dict[str, Any]:
-    """Write `edits` (parsed, see `metadata.write.parse_edits`) into the file at `path` (or, with
+    """Write `edits` (parsed, see `metadata.edits.parse_edits`) into the file at `path` (or, with
     `dry_run`, say what would change). The format is read from the file when not given.
 
     Returns {"path", "dry_run", "changes": [{"field", "old", "new"}], "repaired": [note]}: `repaired`

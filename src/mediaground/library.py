@@ -24,7 +24,7 @@ from mediaground.ingest.run import IngestReport, Ingestor
 from mediaground.lock import write_lock
 from mediaground.lookup import resolve, resolve_asset
 from mediaground.maintenance import reconcile
-from mediaground.metadata.write import parse_edits
+from mediaground.metadata.edits import parse_edits
 from mediaground.models.registry import canonical_spec
 from mediaground.progress import ProgressFn
 from mediaground.search.engine import search

@@ -35,8 +35,8 @@ from mediaground.errors import (AssetNotFoundError, BadMediaError, LibraryNotFou
                                 ModelError)
 from mediaground.geo.points import parse_bbox, parse_point
 from mediaground.library import Library
+from mediaground.metadata.edits import MetadataWriteError
 from mediaground.metadata.jsonld import to_jsonld
-from mediaground.metadata.write import MetadataWriteError
 from mediaground.web import mount
 
 TOKEN_COOKIE = "mediaground_token"

@@ -38,7 +38,7 @@ def meta_set(ref, pairs, all_files, dry_run, library_path, as_json):
     """Write fields to a file (a path), or to an asset's file (an asset ID): atomic, verified, ID kept.
     Any file can be written; the library is updated when it knows the file."""
     from mediaground.editing import edit_file
-    from mediaground.metadata.write import parse_edits
+    from mediaground.metadata.edits import parse_edits
 
     edits = {}
     for pair in pairs:
