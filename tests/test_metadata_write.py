@@ -38,6 +38,8 @@ from mediaground.metadata.write import (
 
 # ---------------------------------------------------------------- helpers
 
+DATA = Path(__file__).parent / "data" / "conformance"
+
 
 def _exiftool(path: Path, *args: str) -> dict:
     exe = shutil.which("exiftool")
@@ -448,7 +450,7 @@ def test_audio_refuses_image_fields_and_video(tmp_path: Path) -> None:
         write_metadata(path, "mp3", "audio", parse_edits({"creator": "A", "artist": "B"}))
     with pytest.raises(MetadataWriteError, match="caption or comment"):
         write_metadata(path, "mp3", "audio", parse_edits({"caption": "A", "comment": "B"}))
-    with pytest.raises(MetadataWriteError, match="^mp4 files cannot hold title: video is not written; mediaground "
+    with pytest.raises(MetadataWriteError, match=r"^mp4 files are not written \(title asked\): video is not written; mediaground "
                                                  "writes tags to JPEG"):
         write_metadata(path, "mp4", "video", parse_edits({"title": "x"}))
     assert _sha(path) == sha and _leftovers(tmp_path) == []
@@ -497,10 +499,10 @@ def test_invalid_edits_raise_before_touching_the_file(tmp_path: Path, pairs: dic
 
 def test_unsupported_formats_and_read_only_files(tmp_path: Path) -> None:
     gif = _image(tmp_path / "a.gif", "GIF")
-    with pytest.raises(MetadataWriteError, match="^gif files cannot hold alt_text: exiv2, which mediaground writes "
+    with pytest.raises(MetadataWriteError, match=r"^gif files are not written \(alt_text asked\): exiv2, which mediaground writes "
                                                  "image tags with, cannot write GIF"):
         write_metadata(gif, None, None, parse_edits({"alt_text": "x"}))
-    with pytest.raises(MetadataWriteError, match="cannot hold title"):
+    with pytest.raises(MetadataWriteError, match=r"are not written \(title asked\)"):
         plan(gif, None, None, parse_edits({"title": "x"}))
     ro = _image(tmp_path / "ro.jpg", "JPEG")
     ro.chmod(0o444)
@@ -660,17 +662,19 @@ def _dng(path: Path) -> Path:
 
 @pytest.mark.parametrize("make,message", [
     (lambda d: _image(d / "raw.nef", "TIFF"),
-     r"^nef files \(Nikon NEF camera RAW\) cannot hold caption: RAW originals are read-only for mediaground"),
-    (lambda d: _dng(d / "scan.tif"), r"^tif files \(DNG camera RAW\) cannot hold caption: RAW originals"),
+     r"^nef files \(Nikon NEF camera RAW\) are not written \(caption asked\): RAW originals are read-only for mediaground"),
+    (lambda d: _dng(d / "scan.tif"), r"^tif files \(DNG camera RAW\) are not written \(caption asked\): RAW originals"),
     (lambda d: _ftyp(d / "p.heic", b"heic"),
-     r"^heic files cannot hold caption: exiv2, which mediaground writes image tags with, can read HEIF/HEIC but "
+     r"^heic files are not written \(caption asked\): exiv2, which mediaground writes image tags with, can read HEIF/HEIC but "
      r"not write it"),
-    (lambda d: _ftyp(d / "p.avif", b"avif"), r"^avif files cannot hold caption: exiv2, .* can read AVIF but not"),
+    (lambda d: _ftyp(d / "p.avif", b"avif"), r"^avif files are not written \(caption asked\): exiv2, .* can read AVIF but not"),
     (lambda d: _image(d / "p.bmp", "BMP"), r"^bmp files cannot hold caption: BMP has no place for EXIF, IPTC or XMP"),
-    (lambda d: _ftyp(d / "clip.mp4", b"isom"), r"^mp4 files cannot hold caption: video is not written; mediaground "
+    (lambda d: _ftyp(d / "clip.mp4", b"isom"), r"^mp4 files are not written \(caption asked\): video is not written; mediaground "
                                                 r"writes tags to JPEG, PNG, WebP and TIFF images and MP3, WAV"),
+    (lambda d: shutil.copy(DATA / "ex_Photoshop.psd", d / "p.psd") and d / "p.psd",
+     r"^psd files are not written \(caption asked\): its tags are read \(Photoshop image resources\), not written"),
     (lambda d: (d / "notes.txt").write_text("hello") and d / "notes.txt",
-     r"notes.txt: unrecognized format, so it cannot hold caption; mediaground writes tags to JPEG"),
+     r"notes.txt: unrecognized format, so caption cannot be written; mediaground writes tags to JPEG"),
 ])
 def test_a_file_that_cannot_hold_the_fields_says_which_and_why(tmp_path: Path, make, message: str) -> None:
     path = make(tmp_path)

@@ -95,7 +95,13 @@ _NOT_WRITTEN = {
     "heif": _EXIV2_READ_ONLY.format("HEIF/HEIC"),
     "avif": _EXIV2_READ_ONLY.format("AVIF"),
     "aac": "a raw ADTS AAC stream has no tag container (an M4A has one)",
+    "psd": "its tags are read (Photoshop image resources), not written: edit the exported JPEG or TIFF",
+    "jp2": "its tags are read, not written",
+    "jxl": "its tags are read, not written",
+    "ape": "its APEv2 tags are read, not written", "wv": "its APEv2 tags are read, not written",
+    "mpc": "its APEv2 tags are read, not written", "wma": "its ASF tags are read, not written",
 }
+_NO_CONTAINER = frozenset({"bmp", "aac"})  # the file has nowhere to put a tag, whoever writes it
 # Camera RAW originals are never written: by extension, then by their signatures (most are TIFF inside).
 _RAW_EXTENSIONS = {
     ".3fr": "Hasselblad 3FR", ".arw": "Sony ARW", ".cr2": "Canon CR2", ".cr3": "Canon CR3", ".crw": "Canon CRW",
@@ -150,16 +156,18 @@ def _resolve(path: str | os.PathLike[str], fmt: str | None, kind: str | None,
     raw = _camera_raw(path)
     if raw:
         ext = Path(path).suffix.lower().lstrip(".") or fmt
-        raise MetadataWriteError(f"{ext} files ({raw} camera RAW) cannot hold {asked}: RAW originals are "
-                                 "read-only for mediaground, it never writes into them")
+        raise MetadataWriteError(f"{ext} files ({raw} camera RAW) are not written ({asked} asked): RAW originals "
+                                 "are read-only for mediaground, it never writes into them")
     if kind == "image" and fmt in IMAGE_WRITE_FORMATS:
         return fmt, kind
     if kind == "audio" and fmt in AUDIO_WRITE_FORMATS:
         return fmt, kind
     if not fmt:
-        raise MetadataWriteError(f"{os.fspath(path)}: unrecognized format, so it cannot hold {asked}; {_WRITTEN}")
+        raise MetadataWriteError(f"{os.fspath(path)}: unrecognized format, so {asked} cannot be written; {_WRITTEN}")
     reason = _NOT_WRITTEN.get(fmt) or (f"video is not written; {_WRITTEN}" if kind == "video" else _WRITTEN)
-    raise MetadataWriteError(f"{fmt} files cannot hold {asked}: {reason}")
+    if fmt in _NO_CONTAINER:
+        raise MetadataWriteError(f"{fmt} files cannot hold {asked}: {reason}")
+    raise MetadataWriteError(f"{fmt} files are not written ({asked} asked): {reason}")
 
 
 def _check_fields(fmt: str, kind: str, edits: Mapping[str, Any]) -> None:
