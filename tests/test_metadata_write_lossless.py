@@ -32,6 +32,8 @@ from PIL import Image, TiffImagePlugin
 from PIL.PngImagePlugin import PngInfo
 
 from conftest import DATA, tone, write_wav
+from mediaground.media.sniff import sniff
+from mediaground.metadata.read import read_metadata
 from mediaground.metadata.write import parse_edits, write_metadata
 from test_metadata_write import _audio, _ffprobe
 
@@ -99,6 +101,19 @@ _AUDIO_FIELDS = {
 }
 _VALUES = {"caption": "Nuevo pie — 東京", "alt_text": "Una playa al amanecer", "keywords": "mar,arena",
            "gps": "36.7,-6.4", "title": "Nuevo título"}
+
+
+def _assert_written(path: Path, field: str, raw: str) -> None:
+    """The edit is in the file (read back by the reader; the diff above only says nothing else moved)."""
+    media = sniff(path)
+    rec = read_metadata(path, media.format, media.kind)
+    want = parse_edits({field: raw})[field]
+    if field == "gps":
+        assert (rec.gps_lat, rec.gps_lon) == pytest.approx(want[:2], abs=1e-6)
+    elif field == "caption" and media.kind == "audio":  # audio has one comment, which a caption is written to
+        assert rec.comment == want
+    else:
+        assert getattr(rec, field) == want
 
 
 def _allowed(kind: str, field: str) -> set[str]:
@@ -249,6 +264,7 @@ def test_image_write_changes_only_the_edited_tags(tmp_path: Path, fixture: str, 
     assert write_metadata(path, None, None, parse_edits({field: _VALUES[field]}))
     after = _tags(path)
     assert _diff(before, after, _allowed("image", field)) == {"lost": [], "changed": [], "added": []}
+    _assert_written(path, field, _VALUES[field])
     if field == "gps" and "GPS:GPSAltitude" in before:  # the altitude was not asked for
         assert after["GPS:GPSAltitude"] == before["GPS:GPSAltitude"]
     # Photoshop's IPTC digest stays current when it was (ExifTool compares it with the block's MD5).
@@ -282,6 +298,7 @@ def test_flir_maker_notes_survive_an_exif_edit(tmp_path: Path) -> None:
     after = _tags(path)
     flir = {k: v for k, v in before.items() if k.startswith("FLIR:")}
     assert flir and {k: after.get(k) for k in flir} == flir
+    assert after["IFD0:ImageDescription"] == "thermal" and after["GPS:GPSAltitude"] == 3
     assert "incorrect maker notes offsets" not in str(after.get("ExifTool:Warning", ""))
 
 
@@ -403,9 +420,11 @@ def _duration(path: Path) -> str:
 def test_audio_write_changes_only_the_edited_tags(tmp_path: Path, fixture: str, field: str) -> None:
     path = _AUDIO[fixture](tmp_path)
     before, duration = _tags(path), _duration(path)
-    assert write_metadata(path, None, None, parse_edits({field: _VALUES.get(field, "Nuevo comentario")}))
+    value = _VALUES.get(field, "Nuevo comentario")
+    assert write_metadata(path, None, None, parse_edits({field: value}))
     after = _tags(path)
     assert _diff(before, after, _allowed("audio", field)) == {"lost": [], "changed": [], "added": []}
+    _assert_written(path, field, value)
     assert _duration(path) == duration
     warnings = [v for k, v in after.items() if k.startswith("ExifTool:Warning")]
     assert set(warnings) <= {"Unsupported character set (65001)"}

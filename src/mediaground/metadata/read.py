@@ -65,6 +65,7 @@ from mutagen.id3 import ID3, TCON
 from mutagen.mp4 import MP4Tags
 from PIL import Image
 
+import mediaground.media.image  # noqa: F401  (registers the HEIF opener: Pillow sizes a HEIC here as it decodes it)
 from mediaground.media.containers import EOI, SOS, ContainerError, jpeg_segments
 from mediaground.media.raw import cr3_tags
 from mediaground.media.raw import image_size as raw_image_size
