@@ -42,7 +42,6 @@ import io
 import mmap
 import os
 import stat
-import struct
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import fields
@@ -60,7 +59,6 @@ from .edits import (
     _INT_FIELDS, _LIST_FIELDS, AUDIO_FIELDS, IMAGE_FIELDS, WRITABLE, Change, MetadataWriteError, WriteResult,
     parse_edits,
 )
-from .ifd import IFD0, IfdError, Tiff
 from .read import read_metadata
 from .record import MetadataRecord
 from .riff_info import read_info
@@ -111,49 +109,33 @@ _RAW_EXTENSIONS = {
     ".raw": "camera RAW", ".rw2": "Panasonic RW2", ".rwl": "Leica RWL", ".sr2": "Sony SR2", ".srf": "Sony SRF",
     ".srw": "Samsung SRW", ".x3f": "Sigma X3F",
 }
-_RAW_SIGNATURES = ((b"IIRO", "Olympus ORF"), (b"IIRS", "Olympus ORF"), (b"MMOR", "Olympus ORF"),
-                   (b"IIU\x00", "Panasonic RW2"), (b"FUJIFILMCCD-RAW", "Fujifilm RAF"), (b"FOVb", "Sigma X3F"),
-                   (b"\x00MRM", "Minolta MRW"))
+_RAW_NAMES = {"cr2": "Canon CR2", "cr3": "Canon CR3", "nef": "Nikon NEF", "arw": "Sony ARW", "dng": "DNG",
+              "raf": "Fujifilm RAF", "rw2": "Panasonic RW2", "orf": "Olympus ORF", "mrw": "Minolta MRW",
+              "x3f": "Sigma X3F"}
 
 
-def _camera_raw(path: str | os.PathLike[str]) -> str | None:
-    """The kind of camera RAW file at `path`, or None for anything else."""
-    name = _RAW_EXTENSIONS.get(Path(path).suffix.lower())
-    if name:
-        return name
-    with open(path, "rb") as f:
-        head = f.read(1 << 18)
-    for signature, kind in _RAW_SIGNATURES:
-        if head.startswith(signature):
-            return kind
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        if head[8:10] == b"CR":
-            return "Canon CR2"
-        try:
-            if Tiff(head).type_of(IFD0, 0xC612) is not None:  # DNGVersion
-                return "DNG"
-        except (IfdError, struct.error):
-            pass
-    return None
+def _camera_raw(path: str | os.PathLike[str], sniffed: str | None) -> str | None:
+    """The kind of camera RAW file at `path` (by its extension, else by what `sniff` found in its
+    bytes: a DNG named .tif is still a DNG), or None for anything else."""
+    return _RAW_EXTENSIONS.get(Path(path).suffix.lower()) or _RAW_NAMES.get(sniffed or "")
 
 
 def _resolve(path: str | os.PathLike[str], fmt: str | None, kind: str | None,
              edits: Mapping[str, Any]) -> tuple[str, str]:
     """The canonical (fmt, kind) if this module can write it, else MetadataWriteError naming the
     fields asked for and why the file cannot hold them."""
-    if fmt is None or kind is None:
-        try:
-            mt = sniff(path)
-        except (OSError, BadMediaError) as exc:
-            raise MetadataWriteError(f"cannot read {os.fspath(path)}: {exc}") from exc
-        fmt = fmt or mt.format
-        kind = kind or mt.kind
     if not os.path.isfile(path):
         raise MetadataWriteError(f"{os.fspath(path)}: no such file")
+    try:
+        mt = sniff(path)  # also when the caller names the format: a RAW is refused by its bytes
+    except (OSError, BadMediaError) as exc:
+        raise MetadataWriteError(f"cannot read {os.fspath(path)}: {exc}") from exc
+    fmt = fmt or mt.format
+    kind = kind or mt.kind
     fmt = (fmt or "").lower()
     fmt = _FORMAT_ALIASES.get(fmt, fmt)
     asked = ", ".join(sorted(edits)) or "tags"
-    raw = _camera_raw(path)
+    raw = _camera_raw(path, mt.format)
     if raw:
         ext = Path(path).suffix.lower().lstrip(".") or fmt
         raise MetadataWriteError(f"{ext} files ({raw} camera RAW) are not written ({asked} asked): RAW originals "
