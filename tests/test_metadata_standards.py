@@ -18,7 +18,7 @@ from mediaground.metadata.document import SearchDocument
 from mediaground.metadata.jsonld import check, to_jsonld
 from mediaground.metadata.read import read_metadata
 from mediaground.metadata.record import MetadataRecord
-from mediaground.metadata.xmp import find_packet, parse_lenient, parse_packet
+from mediaground.metadata.xmp import find_packet, parse_packet
 
 DATA = Path(__file__).parent / "data" / "conformance"
 
@@ -300,7 +300,7 @@ def test_broken_exif_block_costs_that_block_only(tmp_path: Path, exif: bytes) ->
 
 
 def test_capture_one_packet_with_repeated_properties(tmp_path: Path) -> None:
-    """Capture One repeats properties; exiv2 then refuses the packet, so it is read leniently."""
+    """Capture One repeats properties; exiv2 then refuses the packet, so it is read as repaired."""
     packet = (
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
         '<rdf:Description xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" '
@@ -316,7 +316,8 @@ def test_capture_one_packet_with_repeated_properties(tmp_path: Path) -> None:
     rec = read_metadata(path, "jpeg", "image")
     assert rec.headline == "First"  # the first occurrence wins
     assert rec.location_shown == [{"name": "Old Town", "city": "Tallinn"}] and rec.city == "Tallinn"
-    assert "xmp-invalid: packet rejected by exiv2, read leniently" in rec.warnings
+    assert ("xmp-invalid: packet rejected by exiv2, read repaired (XMP property photoshop:Headline appeared more "
+            "than once; kept the first)") in rec.warnings
 
 
 def test_xmp_helpers() -> None:
@@ -324,8 +325,10 @@ def test_xmp_helpers() -> None:
     assert find_packet(data) == _PACKET
     meta, warnings = parse_packet(_PACKET)
     assert meta["Xmp.dc.title"] == {'lang="x-default"': "Still here"} and warnings == []
-    assert parse_lenient("<!DOCTYPE x [<!ENTITY a 'b'>]><x/>") == ({}, ["xmp-invalid: DOCTYPE in packet, ignored"])
-    assert parse_lenient("<not xml")[1][0].startswith("xmp-invalid")
+    meta, warnings = parse_packet("<!DOCTYPE x [<!ENTITY a 'b'>]><x/>")
+    assert meta == {} and warnings[0].startswith("xmp-invalid:") and "DOCTYPE" in warnings[0]
+    meta, warnings = parse_packet("<x:xmpmeta><not xml")
+    assert meta == {} and warnings[0].startswith("xmp-invalid: the XMP packet is not well-formed XML")
 
 
 def test_wav_riff_info_fills_what_its_id3_chunk_lacks(tmp_path: Path) -> None:
@@ -355,11 +358,15 @@ def test_wav_riff_info_fills_what_its_id3_chunk_lacks(tmp_path: Path) -> None:
     assert (rec.date_created, rec.year) == ("2019-05-01", 2019)
 
 
-def test_lenient_xmp_keeps_the_first_of_a_repeated_language() -> None:
-    """As for a repeated property, and as the writer's repair keeps it (so a write verifies)."""
+def test_a_rejected_xmp_packet_keeps_the_first_of_a_repeated_language() -> None:
+    """As for a repeated property, and as the writer's repair keeps it (so a write verifies). (The
+    repeated headline is what makes exiv2 reject the packet; a repeated language alone it accepts.)"""
     packet = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
-              'xmlns:dc="http://purl.org/dc/elements/1.1/"><rdf:Description rdf:about=""><dc:title><rdf:Alt>'
+              'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/">'
+              '<rdf:Description rdf:about=""><dc:title><rdf:Alt>'
               '<rdf:li xml:lang="x-default">first</rdf:li><rdf:li xml:lang="x-default">second</rdf:li>'
-              '</rdf:Alt></dc:title></rdf:Description></rdf:RDF></x:xmpmeta>')
-    meta, _ = parse_lenient(packet)
-    assert meta["Xmp.dc.title"] == {'lang="x-default"': "first"}
+              '</rdf:Alt></dc:title><photoshop:Headline>a</photoshop:Headline><photoshop:Headline>b</photoshop:Headline>'
+              '</rdf:Description></rdf:RDF></x:xmpmeta>')
+    meta, warnings = parse_packet(packet)
+    assert warnings and warnings[0].startswith("xmp-invalid: packet rejected by exiv2, read repaired")
+    assert meta["Xmp.dc.title"] == {'lang="x-default"': "first"} and meta["Xmp.photoshop.Headline"] == "a"

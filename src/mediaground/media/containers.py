@@ -216,6 +216,18 @@ def riff_chunks(buf: Buffer, start: int, stop: int) -> Iterator[RiffChunk]:
         pos += 8 + size + (size & 1)
 
 
+def riff_form_chunks(buf: Buffer, form: bytes) -> Iterator[RiffChunk]:
+    """The top-level chunks of a whole RIFF file of type `form` (b"WAVE", b"WEBP") that a writer
+    edits: within the RIFF size, each whole. Raises ContainerError "not-media" for another file,
+    "truncated" for a chunk that runs past the end (an editor must not guess)."""
+    if len(buf) < 12 or buf[:4] != b"RIFF" or buf[8:12] != form:
+        raise ContainerError("not-media", f"not a RIFF {form.decode('latin-1').strip()} file", 0)
+    for chunk in riff_chunks(buf, 12, min(len(buf), 8 + int.from_bytes(buf[4:8], "little"))):
+        if chunk.end > len(buf):
+            raise ContainerError("truncated", f"the {chunk.fourcc!r} chunk runs past the end of the file", chunk.offset)
+        yield chunk
+
+
 # --- ISO-BMFF (QuickTime atoms) -----------------------------------------------
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 __all__ = ["IfdError", "Tiff", "Value", "IFD0", "EXIF", "GPS", "BYTE", "ASCII", "SHORT", "LONG", "RATIONAL",
-           "UNDEFINED", "is_tiff"]
+           "UNDEFINED"]
 
 BYTE, ASCII, SHORT, LONG, RATIONAL, UNDEFINED = 1, 2, 3, 4, 5, 7
 _SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 129: 1}
@@ -60,10 +60,6 @@ class _Ifd(NamedTuple):
     offset: int
     entries: dict[int, _Entry]
     next: int  # offset of the next IFD in the chain, 0 for none
-
-
-def is_tiff(data: bytes) -> bool:
-    return data[:4] in (b"II*\x00", b"MM\x00*")
 
 
 class Tiff:

@@ -37,7 +37,7 @@ ExifTool's MWG module implements it, and `record.sources` names the tag each val
 A bad tag never fails an ingest: `read_metadata` does not raise; problems are appended to
 `record.warnings` as "code" or "code: detail". A broken tag block costs that block only: an EXIF
 APP1 that makes exiv2 refuse a JPEG is skipped and the rest re-read ("exif-unreadable"); an XMP
-packet exiv2 rejects is read leniently (`xmp.parse_lenient`, "xmp-invalid"); a file exiv2 cannot
+packet exiv2 rejects is read as the writer would repair it (`xmp.parse_packet`, "xmp-invalid"); a file exiv2 cannot
 open at all still gets its pixel size and any XMP packet found in its bytes ("tags-unreadable").
 Only a file nothing can read gives "metadata-unreadable".
 """
@@ -76,7 +76,7 @@ from .riff_info import INFO_IDS, read_info
 from .segments import _irb_parse as irb_parse  # the IRB walk the writer uses; TIFF/PSD hold the same block
 from .segments import _resource_data as irb_resource_data
 from .segments import iptc_digest_current
-from .xmp import canonical_keys, find_packet, parse_lenient, parse_packet
+from .xmp import canonical_keys, find_packet, parse_packet
 
 pyexiv2.set_log_level(4)  # exiv2 otherwise prints every odd tag to stderr; we keep warnings instead
 
@@ -272,7 +272,7 @@ def _read_image(path: Path, fmt: str | None, rec: MetadataRecord, quiet: bool = 
                 raw = _read_block(rec, "xmp", lambda: img.read_raw_xmp(encoding="utf-8"))
                 if raw and raw.strip():
                     # exiv2's XMP toolkit drops a whole packet for one repeated property (digiKam, Capture One).
-                    xmp = _with_warnings(rec, parse_lenient(raw))
+                    xmp = _with_warnings(rec, parse_packet(raw))
             tag_size = _read_block(rec, "size", lambda: (img.get_pixel_width(), img.get_pixel_height())) or (0, 0)
             if fmt in ("tiff", "tif") and (img.get_mime_type() != "image/tiff" or "Exif.Image.DNGVersion" in exif):
                 fmt = "dng" if "Exif.Image.DNGVersion" in exif else "cr2"  # a TIFF-based RAW: size it as RAW

@@ -22,7 +22,7 @@ import struct
 from collections.abc import Mapping
 from typing import BinaryIO
 
-from mediaground.media.containers import riff_chunks
+from mediaground.media.containers import riff_form_chunks
 
 __all__ = ["INFO_IDS", "copy_with_info", "read_info"]
 
@@ -33,16 +33,11 @@ _UTF8_CODE_PAGE = 65001
 _COPY_BLOCK = 1 << 20
 
 
-def _chunks(mm: mmap.mmap | bytes):
-    """(fourcc, offset, payload start, end incl. pad) of each top-level chunk of a RIFF/WAVE file."""
-    if len(mm) < 12 or mm[:4] != b"RIFF" or mm[8:12] != b"WAVE":
-        raise ValueError("not a RIFF WAVE file (RF64 and other variants are not written)")
-    riff_end = min(len(mm), 8 + int.from_bytes(mm[4:8], "little"))
-    for chunk in riff_chunks(mm, 12, riff_end):
-        end = chunk.end + (chunk.end - chunk.start) % 2
-        if chunk.end > len(mm):
-            raise ValueError(f"the {chunk.fourcc!r} chunk runs past the end of the file")
-        yield chunk.fourcc, chunk.offset, chunk.start, min(end, len(mm))
+def _chunks(mm: mmap.mmap | bytes) -> list[tuple[bytes, int, int, int]]:
+    """(fourcc, offset, payload start, end incl. pad) of each top-level chunk of a RIFF/WAVE file
+    (RF64 and other variants are not written)."""
+    return [(c.fourcc, c.offset, c.start, min(c.end + (c.end - c.start) % 2, len(mm)))
+            for c in riff_form_chunks(mm, b"WAVE")]
 
 
 def _entries(payload: bytes) -> list[tuple[bytes, bytes]]:
@@ -56,8 +51,8 @@ def _entries(payload: bytes) -> list[tuple[bytes, bytes]]:
     return out
 
 
-def _code_page(mm: mmap.mmap | bytes) -> int | None:
-    for fourcc, _offset, start, _end in _chunks(mm):
+def _code_page(mm: mmap.mmap | bytes, chunks: list[tuple[bytes, int, int, int]]) -> int | None:
+    for fourcc, _offset, start, _end in chunks:
         if fourcc == b"CSET":
             return int.from_bytes(mm[start:start + 2], "little")
     return None
@@ -81,8 +76,9 @@ def _decode(value: bytes, code_page: int | None) -> str:
 
 def read_info(data: mmap.mmap | bytes) -> dict[bytes, str]:
     """The first INFO list's entries as text."""
-    code_page = _code_page(data)
-    for fourcc, _offset, start, end in _chunks(data):
+    chunks = _chunks(data)
+    code_page = _code_page(data, chunks)
+    for fourcc, _offset, start, end in chunks:
         if fourcc == b"LIST" and data[start:start + 4] == b"INFO":
             return {cid: _decode(value, code_page) for cid, value in _entries(bytes(data[start:end]))}
     return {}
@@ -99,8 +95,8 @@ def copy_with_info(src: BinaryIO, dst: BinaryIO, changes: Mapping[bytes, str]) -
     chunks cannot be walked (nothing is guessed)."""
     mm = mmap.mmap(src.fileno(), 0, access=mmap.ACCESS_READ)
     try:
-        chunks = list(_chunks(mm))
-        code_page = _code_page(mm)
+        chunks = _chunks(mm)
+        code_page = _code_page(mm, chunks)
         info = next(((o, s, e) for f, o, s, e in chunks if f == b"LIST" and mm[s:s + 4] == b"INFO"), None)
         if info is None:
             return False

@@ -31,7 +31,7 @@ from mediaground.media.containers import (
     PngChunk,
     jpeg_segments,
     png_chunks,
-    riff_chunks,
+    riff_form_chunks,
 )
 
 from .ifd import IFD0, Tiff
@@ -233,15 +233,6 @@ def strip_irb(data: bytes, drop: set[int] | None = None) -> tuple[bytes, list[in
 
 
 # ---------------------------------------------------------------- PNG
-
-def png_text_keywords(data: bytes) -> list[tuple[str, bytes]]:
-    """(keyword, chunk type) of every PNG text chunk."""
-    out = []
-    for chunk in _png_chunks(data):
-        if chunk.ctype in (b"tEXt", b"zTXt", b"iTXt"):
-            out.append((_keyword(data, chunk), chunk.ctype))
-    return out
-
 
 def _keyword(data: bytes, chunk: PngChunk) -> str:
     """The keyword a text chunk's data starts with."""
@@ -473,7 +464,7 @@ def read_blocks(fmt: str, data: bytes) -> Blocks:
         return Blocks(exif, xmp, irb, iim)
     if fmt == "webp":
         exif = xmp = None
-        for chunk in _webp_chunks(data):
+        for chunk in riff_form_chunks(data, b"WEBP"):
             body = data[chunk.start:chunk.end]
             if chunk.fourcc == b"EXIF" and exif is None:
                 exif = body[len(_EXIF_SIG):] if body.startswith(_EXIF_SIG) else body
@@ -611,16 +602,6 @@ def _to_raw_profile(name: bytes, raw: bytes) -> bytes:
     return b"\n" + name + b"\n" + str(len(raw)).rjust(8).encode("ascii") + b"\n" + rows + b"\n"
 
 
-def _webp_chunks(data: bytes):
-    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
-        raise ValueError("not a WebP file")
-    end = min(len(data), 8 + int.from_bytes(data[4:8], "little"))
-    for chunk in riff_chunks(data, 12, end):
-        if chunk.end > len(data):
-            raise ValueError(f"WebP chunk {chunk.fourcc!r} runs past the end of the file")
-        yield chunk
-
-
 def _put_webp(data: bytes, wanted: dict[str, bytes]) -> tuple[bytes, set[str]]:
     def replacement(chunk) -> bytes | None:
         name = {b"EXIF": "exif", b"XMP ": "xmp"}.get(chunk.fourcc)
@@ -633,7 +614,7 @@ def _put_webp(data: bytes, wanted: dict[str, bytes]) -> tuple[bytes, set[str]]:
         return chunk.fourcc + len(body).to_bytes(4, "little") + body + b"\x00" * (len(body) % 2)
 
     done: set[str] = set()
-    parts = ((c.offset, c.end + (c.end - c.start) % 2, replacement(c)) for c in list(_webp_chunks(data)))
+    parts = ((c.offset, c.end + (c.end - c.start) % 2, replacement(c)) for c in list(riff_form_chunks(data, b"WEBP")))
     out = bytearray(_splice(data, parts, start=12))
     out[4:8] = (len(out) - 8).to_bytes(4, "little")
     return bytes(out), done

@@ -68,7 +68,7 @@ _PLACE_TAGS = {
 }
 
 
-def _image_tags(fmt: str, edits: Mapping[str, Any], exif0: dict[str, Any], iptc0: dict[str, Any],
+def _image_tags(edits: Mapping[str, Any], exif0: dict[str, Any],
                 xmp0: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The exiv2 changes (None = delete) for `edits`, given the tags the file holds now."""
     exif: dict[str, Any] = {}
@@ -344,7 +344,7 @@ def _write_image(data: bytes, fmt: str, edits: Mapping[str, Any]) -> _ImageWrite
         packet, xmp0, repaired, rewrite_xmp = _xmp_source(orig, img.read_xmp())
     finally:
         img.close()
-    exif, iptc, xmp = _image_tags(fmt, edits, exif0, iptc0, xmp0)
+    exif, iptc, xmp = _image_tags(edits, exif0, xmp0)
     exif = {k: v for k, v in exif.items() if v is not None or k in exif0}
     xmp = {k: v for k, v in xmp.items() if v is not None or k in xmp0}
     writes_iim = fmt in _IIM_FORMATS or blocks.iim is not None
