@@ -281,7 +281,8 @@ def find_box(buf: Buffer, btype: bytes, start: int = 0, stop: int | None = None)
 
 # Bytes per value of each TIFF field type (BYTE, ASCII, SHORT, LONG, RATIONAL, SBYTE, UNDEFINED,
 # SSHORT, SLONG, SRATIONAL, FLOAT, DOUBLE, IFD, and BigTIFF's LONG8).
-_TIFF_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8}
+# bytes per value of each TIFF field type (16: BigTIFF's LONG8; 129: the UTF-8 type of EXIF 3.0)
+TIFF_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 129: 1}
 
 
 _MAX_TIFF_VALUES = 1 << 20  # strips or tiles of one image; far more than any camera or scanner writes
@@ -330,7 +331,7 @@ class Tiff:
         entries: dict[int, TiffEntry] = {}
         for e in range(pos + 2, end, 12):
             tag, typ, cnt = self._int(e, 2), self._int(e + 2, 2), self._int(e + 4, 4)
-            inline = _TIFF_SIZES.get(typ, 1) * cnt <= 4
+            inline = TIFF_TYPE_SIZES.get(typ, 1) * cnt <= 4
             entries.setdefault(tag, TiffEntry(tag, typ, cnt, e + 8 if inline else self.base + self._int(e + 8, 4)))
         return entries, self._int(end, 4)
 
@@ -341,7 +342,7 @@ class Tiff:
             return []
         if entry.count > _MAX_TIFF_VALUES:
             raise ContainerError("corrupt", f"TIFF tag {entry.tag:#06x} claims {entry.count} values", entry.pos)
-        size = _TIFF_SIZES[entry.type]
+        size = TIFF_TYPE_SIZES[entry.type]
         if entry.pos + size * entry.count > len(self.buf):
             raise ContainerError("truncated", f"TIFF tag {entry.tag:#06x} runs past the end", entry.pos)
         return [self._int(entry.pos + i * size, size) for i in range(entry.count)]

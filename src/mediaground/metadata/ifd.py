@@ -22,11 +22,12 @@ import struct
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
+from mediaground.media.containers import TIFF_TYPE_SIZES
+
 __all__ = ["IfdError", "Tiff", "Value", "IFD0", "EXIF", "GPS", "BYTE", "ASCII", "SHORT", "LONG", "RATIONAL",
            "UNDEFINED"]
 
 BYTE, ASCII, SHORT, LONG, RATIONAL, UNDEFINED = 1, 2, 3, 4, 5, 7
-_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 129: 1}
 
 IFD0, EXIF, GPS = "IFD0", "ExifIFD", "GPS"
 _INTEROP, _IFD1 = "InteropIFD", "IFD1"
@@ -53,7 +54,7 @@ class _Entry(NamedTuple):
     field: bytes  # the 4-byte value/offset field as stored
 
     def size(self) -> int:
-        return _SIZES.get(self.type, 1) * self.count
+        return TIFF_TYPE_SIZES.get(self.type, 1) * self.count
 
 
 class _Ifd(NamedTuple):
@@ -197,7 +198,7 @@ class Tiff:
             return offset
 
         def field_for(old: _Entry | None, value: Value) -> bytes:
-            size = _SIZES[value.type] * value.count
+            size = TIFF_TYPE_SIZES[value.type] * value.count
             if size != len(value.data):
                 raise IfdError(f"value of {size} bytes expected, got {len(value.data)}")
             if size <= 4:
