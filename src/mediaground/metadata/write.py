@@ -48,8 +48,6 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import pyexiv2
-
 from mediaground.errors import BadMediaError
 from mediaground.ids import essence_hash
 from mediaground.media.sniff import sniff
@@ -63,7 +61,7 @@ from .read import read_metadata
 from .record import MetadataRecord
 from .riff_info import read_info
 from .write_audio import _audio_field, _copy_with_info, _info_changes, _write_audio
-from .write_image import _image_guard, _original, _write_image, _xmp_source
+from .write_image import _image_guard, _repairs_needed, _write_image
 
 __all__ = [
     "WRITABLE", "IMAGE_FIELDS", "AUDIO_FIELDS", "IMAGE_WRITE_FORMATS", "AUDIO_WRITE_FORMATS",
@@ -207,15 +205,7 @@ def plan(path: str | os.PathLike[str], fmt: str | None, kind: str | None, edits:
     fmt, kind = _resolve(path, fmt, kind, edits)
     _check_fields(fmt, kind, edits)
     changes = _diff(read_metadata(path, fmt, kind), edits, kind)
-    repaired: list[str] = []
-    if changes and kind == "image":  # what the write would have to repair first
-        orig = _original(fmt, Path(path).read_bytes())
-        img = pyexiv2.ImageData(orig.base)
-        try:
-            xmp0 = img.read_xmp()
-        finally:
-            img.close()
-        repaired = _xmp_source(orig, xmp0)[2]
+    repaired = _repairs_needed(Path(path).read_bytes(), fmt) if changes and kind == "image" else []
     return WriteResult(changes, repaired)
 
 

@@ -329,6 +329,17 @@ def _xmp_source(orig: _Original, xmp0: dict[str, Any]) -> tuple[str | None, dict
         carrier.close()
 
 
+def _repairs_needed(data: bytes, fmt: str) -> list[str]:
+    """What a write to this file would have to repair first (see `_xmp_source`), for a dry run."""
+    orig = _original(fmt, data)
+    img = pyexiv2.ImageData(orig.base)
+    try:
+        xmp0 = img.read_xmp()
+    finally:
+        img.close()
+    return _xmp_source(orig, xmp0)[2]
+
+
 def _write_image(data: bytes, fmt: str, edits: Mapping[str, Any]) -> _ImageWrite:
     """The file's bytes with `edits` written. exiv2 reads the tags and serializes XMP; the blocks
     themselves are edited here, so nothing the edit does not touch changes: EXIF is edited in place
