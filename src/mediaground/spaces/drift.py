@@ -76,24 +76,28 @@ def drift_report(catalog: Catalog, index: VectorIndex, spaces: ActiveSpaces, new
 def generated_queries(catalog: Catalog, n: int = MAX_QUERIES) -> list[str]:
     """A query set from the library's own words: frequent keywords, then titles and captions."""
     counts: Counter[str] = Counter()
-    phrases: list[str] = []
+    phrases: dict[str, None] = {}  # in first-seen order; more than the query set can use is not kept
     for file in catalog.files.iter():
         data = file.metadata
         for kw in data.get("keywords") or []:
             counts[kw.strip()] += 1
         for field in ("title", "caption", "alt_text"):
             if data.get(field):
-                phrases.append(" ".join(str(data[field]).split()[:8]))
+                if len(phrases) < 4 * n:
+                    phrases.setdefault(" ".join(str(data[field]).split()[:8]))
                 break
     for label in catalog.labels.most_common(n // 4):
         counts[label] += 1
     out: list[str] = []
-    for q in [kw for kw, _ in counts.most_common()] + phrases:
-        if q and q.lower() not in {o.lower() for o in out}:
+    seen: set[str] = set()
+    for q in [kw for kw, _ in counts.most_common()] + list(phrases):
+        if q and q.lower() not in seen:
+            seen.add(q.lower())
             out.append(q)
     # keywords first but not only: interleave so long libraries still test captions
     kws = [q for q in out if q not in phrases][: n // 2]
-    rest = [q for q in out if q not in kws][: n - len(kws)]
+    chosen = set(kws)
+    rest = [q for q in out if q not in chosen][: n - len(kws)]
     return kws + rest
 
 
