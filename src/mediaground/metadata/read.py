@@ -46,13 +46,13 @@ Only a file nothing can read gives "metadata-unreadable".
 from __future__ import annotations
 
 import hashlib
-import io
 import math
 import mmap
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -66,11 +66,11 @@ from mutagen.mp4 import MP4Tags
 from PIL import Image
 
 import mediaground.media.image  # noqa: F401  (registers the HEIF opener: Pillow sizes a HEIC here as it decodes it)
-from mediaground.media.containers import EOI, SOS, ContainerError, jpeg_segments
+from mediaground.media.containers import EOI, SOS, Buffer, ContainerError, jpeg_segments
 from mediaground.media.raw import cr3_tags
 from mediaground.media.raw import image_size as raw_image_size
 
-from .jpeg import legacy_xmp_segments
+from .jpeg import legacy_xmp_packet
 from .record import MetadataRecord
 from .riff_info import INFO_IDS, read_info
 from .segments import _irb_parse as irb_parse  # the IRB walk the writer uses; TIFF/PSD hold the same block
@@ -248,14 +248,20 @@ _SHOWN, _CREATED = "Xmp.Iptc4xmpExt.LocationShown", "Xmp.Iptc4xmpExt.LocationCre
 
 def _read_image(path: Path, fmt: str | None, rec: MetadataRecord, quiet: bool = False) -> bool:
     """Fill `rec` from EXIF/IPTC/XMP and the image's own size; False when neither exiv2 nor Pillow
-    can open the file (nothing about it is known to be an image)."""
-    data = path.read_bytes() if fmt in _JPEG or fmt in _NO_EXIV2 or fmt == "psd" else None
+    can open the file (nothing about it is known to be an image). exiv2 and Pillow open the file
+    themselves; what is read here byte by byte (the IPTC digest, legacy or stray XMP packets, PSD
+    resources, RAW structures) is read from the file memory-mapped, never from a copy of it."""
+    with _mapped(path) as data:
+        return _read_image_tags(path, fmt, data, rec, quiet)
+
+
+def _read_image_tags(path: Path, fmt: str | None, data: Buffer, rec: MetadataRecord, quiet: bool) -> bool:
     exif: dict[str, Any] = {}
     iptc: dict[str, Any] = {}
     xmp: dict[str, Any] = {}
     tag_size = (0, 0)
-    img, why = (None, "") if fmt in _NO_EXIV2 else _open_exiv2(path, data)
-    if img is None and why and fmt in _JPEG and data is not None:
+    img, why = (None, "") if fmt in _NO_EXIV2 else _open_exiv2(path)
+    if img is None and why and fmt in _JPEG:
         # A broken EXIF APP1 makes exiv2 refuse the whole JPEG: read the rest without it.
         without = _without_exif_app1(data)
         if without is not None:
@@ -279,21 +285,20 @@ def _read_image(path: Path, fmt: str | None, rec: MetadataRecord, quiet: bool = 
         finally:
             img.close()
         xmp = canonical_keys(xmp)
-    if not xmp and fmt in _JPEG and data is not None:
+    if not xmp and fmt in _JPEG:
         # XMP under the old "XMP\0" APP1 signature: exiv2 ignores it, ExifTool reads it.
-        _, legacy = legacy_xmp_segments(data)
+        legacy = legacy_xmp_packet(data)
         if legacy:
             rec.warnings.append("xmp-legacy-signature")
             xmp = _with_warnings(rec, parse_packet(legacy))
     if img is None and fmt == "cr3":
-        exif = _read_block(rec, "exif", lambda: _redecode(_with_mapped(path, cr3_tags)))
+        exif = _read_block(rec, "exif", lambda: _redecode(cr3_tags(data)))
         if exif:  # exiv2 refused the file, its EXIF boxes are whole: say so, not "tags-unreadable"
             rec.warnings.append(f"exif-from-cmt-boxes: exiv2: {why}")
             img, why = None, ""
     size = _pixel_size(path, fmt, data)
     if img is None and not xmp and (size is not None or not quiet):
         # GIF's "XMP DataXMP" extension, or a file exiv2 cannot open: scan the bytes for the packet.
-        data = path.read_bytes() if data is None else data
         packet = find_packet(data, max(data.find(b"XMP DataXMP"), 0) if fmt == "gif" else 0)
         if packet:
             xmp = _with_warnings(rec, parse_packet(packet))
@@ -311,8 +316,9 @@ def _read_image(path: Path, fmt: str | None, rec: MetadataRecord, quiet: bool = 
     return True
 
 
-def _open_exiv2(path: Path, data: bytes | None) -> tuple[Any, str]:
-    """(an open pyexiv2 image, "") or (None, why exiv2 refused the file)."""
+def _open_exiv2(path: Path, data: bytes | None = None) -> tuple[Any, str]:
+    """(an open pyexiv2 image, "") or (None, why exiv2 refused the file): exiv2 opens the file at
+    `path` itself, or reads `data` (a file edited in memory) where given."""
     try:
         if data is not None:
             return pyexiv2.ImageData(data), ""
@@ -324,7 +330,7 @@ def _open_exiv2(path: Path, data: bytes | None) -> tuple[Any, str]:
         return None, str(exc) or type(exc).__name__
 
 
-def _without_exif_app1(data: bytes) -> bytes | None:
+def _without_exif_app1(data: Buffer) -> bytes | None:
     """The JPEG without its "Exif\\0\\0" APP1 segments, or None when it has none or cannot be walked."""
     cuts = []
     try:
@@ -350,28 +356,38 @@ def _with_warnings(rec: MetadataRecord, parsed: tuple[dict[str, Any], list[str]]
     return meta
 
 
-def _pixel_size(path: Path, fmt: str | None, data: bytes | None) -> tuple[int, int] | None:
+def _pixel_size(path: Path, fmt: str | None, data: Buffer) -> tuple[int, int] | None:
     """The primary image's size as Pillow reads it from the image header (nothing is decoded); for a
     camera RAW the size it develops to where its container states it (`media.raw.image_size`);
     None for other RAWs and anything Pillow cannot open."""
     if fmt in RAW_FORMATS:
-        try:
-            return _with_mapped(path, lambda buf: raw_image_size(buf, fmt))
-        except (OSError, ValueError):
-            return None
+        return raw_image_size(data, fmt)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DecompressionBombWarning: only the header is read here
-            with Image.open(io.BytesIO(data) if data is not None else path) as im:
+            with Image.open(path) as im:
                 width, height = im.size
     except Exception:  # not a format Pillow knows (HEIC without a plugin, JPEG XL), or a broken header
         return None
     return (width, height) if width > 0 and height > 0 else None
 
 
+@contextmanager
+def _mapped(path: Path) -> Iterator[Buffer]:
+    """The file memory-mapped read-only (a RAW can be 100 MB; only its structure is looked at);
+    b"" where it is empty or cannot be mapped (exiv2 and Pillow then say what is wrong with it)."""
+    with ExitStack() as stack:
+        buf: Buffer = b""
+        try:
+            f = stack.enter_context(open(path, "rb"))
+            buf = stack.enter_context(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+        except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
+            pass
+        yield buf
+
+
 def _with_mapped(path: Path, read: Callable[[mmap.mmap], Any]) -> Any:
-    """`read` over the file memory-mapped read-only (a RAW can be 100 MB; only its structure is
-    looked at)."""
+    """`read` over the file memory-mapped read-only; OSError or ValueError where it cannot be."""
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
         return read(buf)
 
@@ -388,14 +404,14 @@ def _read_block(rec: MetadataRecord, name: str, read: Callable[[], Any]) -> Any:
 # ---------------------------------------------------------------- the IPTC digest
 
 
-def _iim_stale(path: Path, fmt: str | None, data: bytes | None, exif: dict[str, Any]) -> bool:
+def _iim_stale(path: Path, fmt: str | None, data: Buffer, exif: dict[str, Any]) -> bool:
     """True when Photoshop's IPTC digest (IRB 0x0425) is present and does not match the IIM block:
     the IIM was edited by a program that did not update the XMP (MWG). False when absent or current."""
     try:
-        if fmt in _JPEG and data is not None:
+        if fmt in _JPEG:
             return iptc_digest_current(data) is False
         if fmt == "psd":
-            irb = _psd_resources(data if data is not None else path.read_bytes())
+            irb = _psd_resources(data)
             return irb is not None and _digest_stale(irb.get(0x0404), irb.get(0x0425))
         # TIFF and TIFF-based RAW: IIM in tag 33723, the resource block in tag 34377
         irb_bytes = _exif_bytes(path, exif.get("Exif.Image.ImageResources"))
@@ -426,7 +442,7 @@ def _irb_dict(payload: bytes) -> dict[int, bytes] | None:
     return out
 
 
-def _psd_resources(data: bytes) -> dict[int, bytes] | None:
+def _psd_resources(data: Buffer) -> dict[int, bytes] | None:
     """A PSD's image resources section (after the 26-byte header and the colour mode data)."""
     if data[:4] != b"8BPS" or len(data) < 34:
         return None
