@@ -5,6 +5,7 @@ or are the small third-party files in tests/data/conformance (see tests/data/REA
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import struct
 import subprocess
@@ -83,6 +84,26 @@ def test_stale_digest_iim_wins_for_the_fields_it_holds(tmp_path: Path, fmt: str,
     assert rec.title == "iim title"
     assert rec.source == "xmp source" and rec.sources["source"] == "xmp:photoshop:Source"  # not in the IIM
     assert "iptc-digest-stale: IIM edited without XMP; IIM wins where it has a value" in rec.warnings
+
+
+@pytest.mark.parametrize("digest_of", [b"an older IIM", None])
+def test_a_tiff_iim_held_in_its_photoshop_resources_is_checked_against_their_digest(tmp_path: Path, digest_of) -> None:
+    """No IPTC tag (33723): exiv2 reads the IIM from the resources (34377), so the digest is checked there."""
+    from PIL import TiffImagePlugin
+
+    def resource(rid: int, data: bytes) -> bytes:
+        return b"8BIM" + rid.to_bytes(2, "big") + b"\0\0" + len(data).to_bytes(4, "big") + data + b"\0" * (len(data) % 2)
+
+    iim = b"\x1c\x02\x78" + len(b"iim caption").to_bytes(2, "big") + b"iim caption"
+    info = TiffImagePlugin.ImageFileDirectory_v2()
+    info[34377] = resource(0x0404, iim) + resource(0x0425, hashlib.md5(digest_of or iim).digest())
+    info.tagtype[34377] = 7  # UNDEFINED
+    path = tmp_path / "irb.tif"
+    Image.new("RGB", (8, 8)).save(path, tiffinfo=info)
+    _exiftool(path, "-XMP-dc:Description=xmp caption")
+    rec = read_metadata(path, "tiff", "image")
+    stale = any(w.startswith("iptc-digest-stale") for w in rec.warnings)
+    assert (rec.caption, stale) == (("iim caption", True) if digest_of else ("xmp caption", False))
 
 
 def test_exif_wins_for_description_creator_copyright(tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ import math
 import mmap
 import os
 import re
+import struct
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -73,9 +74,7 @@ from mediaground.media.raw import image_size as raw_image_size
 from .jpeg import legacy_xmp_packet
 from .record import MetadataRecord
 from .riff_info import INFO_IDS, read_info
-from .segments import _irb_parse as irb_parse  # the IRB walk the writer uses; TIFF/PSD hold the same block
-from .segments import _resource_data as irb_resource_data
-from .segments import iptc_digest_current
+from .segments import iptc_digest_current, irb_get, read_blocks
 from .xmp import canonical_keys, find_packet, parse_lenient, parse_packet
 
 pyexiv2.set_log_level(4)  # exiv2 otherwise prints every odd tag to stderr; we keep warnings instead
@@ -308,7 +307,7 @@ def _read_image_tags(path: Path, fmt: str | None, data: Buffer, rec: MetadataRec
                 rec.warnings.append(f"metadata-unreadable: {why}")
             return False
         rec.warnings.append(f"tags-unreadable: {why}")
-    stale = _iim_stale(path, fmt, data, exif) if iptc else False
+    stale = _iim_stale(fmt, data) if iptc else False
     if stale:
         rec.warnings.append("iptc-digest-stale: IIM edited without XMP; IIM wins where it has a value")
     _apply_image_tags(rec, {**exif, **iptc, **xmp}, (size, "raw:size" if fmt in RAW_FORMATS else "pillow:size"),
@@ -404,7 +403,7 @@ def _read_block(rec: MetadataRecord, name: str, read: Callable[[], Any]) -> Any:
 # ---------------------------------------------------------------- the IPTC digest
 
 
-def _iim_stale(path: Path, fmt: str | None, data: Buffer, exif: dict[str, Any]) -> bool:
+def _iim_stale(fmt: str | None, data: Buffer) -> bool:
     """True when Photoshop's IPTC digest (IRB 0x0425) is present and does not match the IIM block:
     the IIM was edited by a program that did not update the XMP (MWG). False when absent or current."""
     try:
@@ -412,14 +411,13 @@ def _iim_stale(path: Path, fmt: str | None, data: Buffer, exif: dict[str, Any]) 
             return iptc_digest_current(data) is False
         if fmt == "psd":
             irb = _psd_resources(data)
-            return irb is not None and _digest_stale(irb.get(0x0404), irb.get(0x0425))
-        # TIFF and TIFF-based RAW: IIM in tag 33723, the resource block in tag 34377
-        irb_bytes = _exif_bytes(path, exif.get("Exif.Image.ImageResources"))
-        if irb_bytes is None:
+            iim = irb_get(irb, 0x0404) if irb is not None else None
+        elif data[:4] in (b"II*\0", b"MM\0*"):  # TIFF and TIFF-based RAW: IIM in tag 33723, resources in 34377
+            _, _, irb, iim = read_blocks("tiff", data)
+        else:
             return False
-        irb = _irb_dict(irb_bytes)
-        return irb is not None and _digest_stale(_exif_bytes(path, exif.get("Exif.Image.IPTCNAA")), irb.get(0x0425))
-    except (OSError, ValueError):
+        return irb is not None and _digest_stale(iim, irb_get(irb, 0x0425))
+    except (ValueError, struct.error):  # a structure that cannot be walked has no digest to trust
         return False
 
 
@@ -431,38 +429,13 @@ def _digest_stale(iim: bytes | None, digest: bytes | None) -> bool:
     return digest not in (hashlib.md5(iim).digest(), hashlib.md5(iim.rstrip(b"\x00")).digest())
 
 
-def _irb_dict(payload: bytes) -> dict[int, bytes] | None:
-    """Resource id -> data of a Photoshop image resource block (the first of each id)."""
-    parsed = irb_parse(payload)
-    if parsed is None:
-        return None
-    out: dict[int, bytes] = {}
-    for rid, start, end in parsed:
-        out.setdefault(rid, irb_resource_data(payload, start, end)[1])
-    return out
-
-
-def _psd_resources(data: Buffer) -> dict[int, bytes] | None:
+def _psd_resources(data: Buffer) -> bytes | None:
     """A PSD's image resources section (after the 26-byte header and the colour mode data)."""
     if data[:4] != b"8BPS" or len(data) < 34:
         return None
     pos = 26 + 4 + int.from_bytes(data[26:30], "big")
     size = int.from_bytes(data[pos:pos + 4], "big")
-    return _irb_dict(data[pos + 4:pos + 4 + size])
-
-
-def _exif_bytes(path: Path, value: Any) -> bytes | None:
-    """The bytes of an EXIF BYTE/UNDEFINED or LONG array as exiv2 prints it ("28 2 0 ..."); LONGs are
-    laid out in the file's byte order, as the IPTC digest sees them."""
-    t = _text(value)
-    if not t:
-        return None
-    numbers = [int(x) for x in t.split()]
-    if all(0 <= n <= 255 for n in numbers) and len(numbers) > 4:
-        return bytes(numbers)
-    with open(path, "rb") as f:
-        order = "little" if f.read(2) == b"II" else "big"
-    return b"".join((n & 0xFFFFFFFF).to_bytes(4, order) for n in numbers)
+    return data[pos + 4:pos + 4 + size]
 
 
 # ---------------------------------------------------------------- image tags → record
