@@ -68,7 +68,7 @@ from PIL import Image
 
 import mediaground.media.image  # noqa: F401  (registers the HEIF opener: Pillow sizes a HEIC here as it decodes it)
 from mediaground.media.containers import EOI, SOS, Buffer, ContainerError, jpeg_segments
-from mediaground.media.raw import cr3_tags
+from mediaground.media.raw import RAW_FORMATS, cr3_tags
 from mediaground.media.raw import image_size as raw_image_size
 
 from .jpeg import legacy_xmp_packet
@@ -79,12 +79,12 @@ from .xmp import canonical_keys, find_packet, parse_lenient, parse_packet
 
 pyexiv2.set_log_level(4)  # exiv2 otherwise prints every odd tag to stderr; we keep warnings instead
 
-__all__ = ["read_metadata", "IMAGE_FORMATS", "RAW_FORMATS", "AUDIO_FORMATS", "VIDEO_FORMATS", "LOCATION_FIELDS"]
+__all__ = ["read_metadata", "IMAGE_FORMATS", "AUDIO_FORMATS", "VIDEO_FORMATS", "LOCATION_FIELDS"]
 
-# Camera RAW: Pillow would size the first IFD of a TIFF-based RAW (a thumbnail), so their pixel size
-# is what exiv2 reads from the RAW container's own tags.
-RAW_FORMATS = frozenset("dng cr2 cr3 crw nef nrw arw srf sr2 orf rw2 raf mrw x3f pef srw erf kdc dcr 3fr iiq rwl".split())
-IMAGE_FORMATS = frozenset("jpeg jpg png webp tiff tif heic heif avif gif bmp mpo jp2 jxl psd".split()) | RAW_FORMATS
+# The kind `read_metadata` takes a format (or, given none, a file's suffix) to be: media.sniff's
+# names, the other names such files go by, and camera RAWs sniff reads as TIFF.
+IMAGE_FORMATS = frozenset("jpeg jpg png webp tiff tif heic heif avif gif bmp mpo jp2 jxl psd"
+                          " crw nrw srf sr2 pef srw erf kdc dcr 3fr iiq rwl".split()) | RAW_FORMATS
 AUDIO_FORMATS = frozenset("mp3 flac ogg oga opus wav wave m4a aac aiff aif wma ape wv mpc dsf spx".split())
 VIDEO_FORMATS = frozenset("mp4 m4v mov mkv webm avi wmv mpg mpeg ts m2ts 3gp flv ogv".split())
 # Containers mutagen is expected to parse; a mutagen error on anything else is not news.
@@ -241,6 +241,7 @@ def _pick(rec: MetadataRecord, name: str, meta: dict[str, Any], keys: Iterable[s
 _CAMERA_PLACEHOLDER = re.compile(r"^(?:\w+\s+)?(?:digital\s+(?:still\s+)?camera|dsc|default)$", re.I)
 _NO_EXIV2 = frozenset({"gif"})  # exiv2 sizes a GIF but never reads its XMP application extension
 _JPEG = frozenset({"jpeg", "jpg", "mpo"})
+_TIFF_MAGIC = (b"II*\0", b"MM\0*")
 _IIM = "Iptc.Application2."
 _SHOWN, _CREATED = "Xmp.Iptc4xmpExt.LocationShown", "Xmp.Iptc4xmpExt.LocationCreated"
 
@@ -259,6 +260,7 @@ def _read_image_tags(path: Path, fmt: str | None, data: Buffer, rec: MetadataRec
     iptc: dict[str, Any] = {}
     xmp: dict[str, Any] = {}
     tag_size = (0, 0)
+    camera_raw = fmt in RAW_FORMATS  # Pillow would size the first IFD of a TIFF-based RAW: a thumbnail
     img, why = (None, "") if fmt in _NO_EXIV2 else _open_exiv2(path)
     if img is None and why and fmt in _JPEG:
         # A broken EXIF APP1 makes exiv2 refuse the whole JPEG: read the rest without it.
@@ -279,8 +281,11 @@ def _read_image_tags(path: Path, fmt: str | None, data: Buffer, rec: MetadataRec
                     # exiv2's XMP toolkit drops a whole packet for one repeated property (digiKam, Capture One).
                     xmp = _with_warnings(rec, parse_lenient(raw))
             tag_size = _read_block(rec, "size", lambda: (img.get_pixel_width(), img.get_pixel_height())) or (0, 0)
-            if fmt in ("tiff", "tif") and (img.get_mime_type() != "image/tiff" or "Exif.Image.DNGVersion" in exif):
-                fmt = "dng" if "Exif.Image.DNGVersion" in exif else "cr2"  # a TIFF-based RAW: size it as RAW
+            if not camera_raw and data[:4] in _TIFF_MAGIC and (img.get_mime_type() != "image/tiff"
+                                                               or "Exif.Image.DNGVersion" in exif):
+                # A TIFF-based RAW under another name: a DNG catalogued as "tiff" before RAW formats had
+                # names, a PEF, SRW or NEF that exiv2 tells by its compression where sniff sees a TIFF.
+                camera_raw = True
         finally:
             img.close()
         xmp = canonical_keys(xmp)
@@ -295,7 +300,7 @@ def _read_image_tags(path: Path, fmt: str | None, data: Buffer, rec: MetadataRec
         if exif:  # exiv2 refused the file, its EXIF boxes are whole: say so, not "tags-unreadable"
             rec.warnings.append(f"exif-from-cmt-boxes: exiv2: {why}")
             img, why = None, ""
-    size = _pixel_size(path, fmt, data)
+    size = raw_image_size(data, fmt) if camera_raw else _pixel_size(path)
     if img is None and not xmp and (size is not None or not quiet):
         # GIF's "XMP DataXMP" extension, or a file exiv2 cannot open: scan the bytes for the packet.
         packet = find_packet(data, max(data.find(b"XMP DataXMP"), 0) if fmt == "gif" else 0)
@@ -310,7 +315,7 @@ def _read_image_tags(path: Path, fmt: str | None, data: Buffer, rec: MetadataRec
     stale = _iim_stale(fmt, data) if iptc else False
     if stale:
         rec.warnings.append("iptc-digest-stale: IIM edited without XMP; IIM wins where it has a value")
-    _apply_image_tags(rec, {**exif, **iptc, **xmp}, (size, "raw:size" if fmt in RAW_FORMATS else "pillow:size"),
+    _apply_image_tags(rec, {**exif, **iptc, **xmp}, (size, "raw:size" if camera_raw else "pillow:size"),
                       tag_size, stale)
     return True
 
@@ -355,12 +360,10 @@ def _with_warnings(rec: MetadataRecord, parsed: tuple[dict[str, Any], list[str]]
     return meta
 
 
-def _pixel_size(path: Path, fmt: str | None, data: Buffer) -> tuple[int, int] | None:
-    """The primary image's size as Pillow reads it from the image header (nothing is decoded); for a
-    camera RAW the size it develops to where its container states it (`media.raw.image_size`);
-    None for other RAWs and anything Pillow cannot open."""
-    if fmt in RAW_FORMATS:
-        return raw_image_size(data, fmt)
+def _pixel_size(path: Path) -> tuple[int, int] | None:
+    """The primary image's size as Pillow reads it from the image header (nothing is decoded); None
+    for anything Pillow cannot open. (A camera RAW's is the size it develops to where its container
+    states it: `media.raw.image_size`.)"""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DecompressionBombWarning: only the header is read here
@@ -412,7 +415,7 @@ def _iim_stale(fmt: str | None, data: Buffer) -> bool:
         if fmt == "psd":
             irb = _psd_resources(data)
             iim = irb_get(irb, 0x0404) if irb is not None else None
-        elif data[:4] in (b"II*\0", b"MM\0*"):  # TIFF and TIFF-based RAW: IIM in tag 33723, resources in 34377
+        elif data[:4] in _TIFF_MAGIC:  # TIFF and TIFF-based RAW: IIM in tag 33723, resources in 34377
             _, _, irb, iim = read_blocks("tiff", data)
         else:
             return False
