@@ -84,7 +84,7 @@ def prepare(path: str, file_sha256: str, size: int, mtime_ns: int,
         out.metadata = record.to_dict()
         out.duration = out.metadata.get("duration")
         if mt.kind == "image":
-            decoded = decode_image(path, preprocessor.resize_shorter if preprocessor else 256)
+            decoded = decode_image(path, preprocessor.resize_shorter if preprocessor else 256, mt.format)
             out.width, out.height = decoded.width, decoded.height
             if mt.format in RAW_FORMATS:
                 out.width, out.height = _raw_size(record) or (out.width, out.height)
