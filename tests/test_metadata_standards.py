@@ -257,6 +257,23 @@ def test_cr3_exif_is_read_from_its_cmt_boxes_when_exiv2_refuses_the_file() -> No
     assert any(w.startswith("exif-from-cmt-boxes") for w in rec.warnings)
 
 
+def test_cr3_xmp_is_read_from_its_xmp_box_when_exiv2_refuses_the_file(tmp_path: Path) -> None:
+    data = (DATA / "ex_CanonRaw.cr3").read_bytes()
+    uuid = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
+    at = data.index(uuid) - 8  # the box header: size, "uuid", then the uuid
+    end = at + int.from_bytes(data[at:at + 4], "big")
+    packet = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+              b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title><rdf:Alt>'
+              b'<rdf:li xml:lang="x-default">Box title</rdf:li></rdf:Alt></dc:title></rdf:Description></rdf:RDF></x:xmpmeta>')
+    box = (24 + len(packet)).to_bytes(4, "big") + b"uuid" + uuid + packet
+    path = tmp_path / "titled.cr3"
+    path.write_bytes(data[:at] + box + data[end:])
+    rec = read_metadata(path, "cr3", "image")
+    assert rec.title == "Box title" and rec.sources["title"] == "xmp:dc:title"
+    assert rec.camera_model == "Canon EOS M50" and (rec.width, rec.height) == (6000, 4000)
+    assert any(w.startswith("exif-from-cmt-boxes") for w in rec.warnings)
+
+
 def test_jpeg_xl_is_read_through_exiv2() -> None:
     rec = read_metadata(DATA / "ex_JXL2.jxl", "jxl", "image")
     assert not any(w.startswith("metadata-") for w in rec.warnings)

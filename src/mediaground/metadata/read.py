@@ -68,7 +68,7 @@ from PIL import Image
 
 import mediaground.media.image  # noqa: F401  (registers the HEIF opener: Pillow sizes a HEIC here as it decodes it)
 from mediaground.media.containers import EOI, SOS, Buffer, ContainerError, jpeg_segments
-from mediaground.media.raw import RAW_FORMATS, cr3_tags
+from mediaground.media.raw import RAW_FORMATS, cr3_size, cr3_tags, cr3_xmp
 from mediaground.media.raw import image_size as raw_image_size
 
 from .jpeg import legacy_xmp_packet
@@ -295,13 +295,17 @@ def _read_image_tags(path: Path, fmt: str | None, data: Buffer, rec: MetadataRec
         if legacy:
             rec.warnings.append("xmp-legacy-signature")
             xmp = _with_warnings(rec, parse_packet(legacy))
-    if img is None and fmt == "cr3":
-        exif = _read_block(rec, "exif", lambda: _redecode(cr3_tags(data)))
-        if exif:  # exiv2 refused the file, its EXIF boxes are whole: say so, not "tags-unreadable"
-            rec.warnings.append(f"exif-from-cmt-boxes: exiv2: {why}")
-            img, why = None, ""
-    size = raw_image_size(data, fmt) if camera_raw else _pixel_size(path)
-    if img is None and not xmp and (size is not None or not quiet):
+    cmt = _read_block(rec, "exif", lambda: cr3_tags(data)) if img is None and fmt == "cr3" else {}
+    if cmt:  # exiv2 refused the CR3, its EXIF boxes are whole: say so, not "tags-unreadable"
+        rec.warnings.append(f"exif-from-cmt-boxes: exiv2: {why}")
+        exif, why = _redecode(cmt), ""
+        packet = _read_block(rec, "xmp", lambda: cr3_xmp(data))  # its own box: no need to look for it
+        if packet:
+            xmp = _with_warnings(rec, parse_packet(packet))
+        size = cr3_size(cmt)
+    else:
+        size = raw_image_size(data, fmt) if camera_raw else _pixel_size(path)
+    if img is None and not cmt and not xmp and (size is not None or not quiet):
         # GIF's "XMP DataXMP" extension, or a file exiv2 cannot open: scan the bytes for the packet.
         packet = find_packet(data, max(data.find(b"XMP DataXMP"), 0) if fmt == "gif" else 0)
         if packet:
