@@ -3,7 +3,10 @@ signature, which exiv2 ignores but ExifTool reads. Shared by the reader and the 
 
 from __future__ import annotations
 
-from mediaground.media.containers import EOI, SOS, Buffer, ContainerError, jpeg_segments
+from mediaground.media.containers import Buffer
+
+from .segments import _segments as header_segments  # the APPn walk and splice the writer uses
+from .segments import _splice as splice
 
 
 def _legacy_xmp(data: Buffer) -> tuple[list[tuple[int, int]], str | None]:
@@ -12,9 +15,7 @@ def _legacy_xmp(data: Buffer) -> tuple[list[tuple[int, int]], str | None]:
         return [], None
     packet, cuts = None, []
     try:
-        for seg in jpeg_segments(data):
-            if seg.marker in (SOS, EOI):
-                break
+        for seg in header_segments(data):
             if seg.marker == 0xE1 and data[seg.start:seg.start + 4] == b"XMP\x00" \
                     and b"xmpmeta" in data[seg.start:min(seg.end, seg.start + 4096)]:
                 if packet is None:
@@ -23,7 +24,7 @@ def _legacy_xmp(data: Buffer) -> tuple[list[tuple[int, int]], str | None]:
                     start = payload.find(b"<x:xmpmeta") if start < 0 else start
                     packet = payload[start:].rstrip(b"\x00").decode("utf-8", "replace")
                 cuts.append((seg.offset, seg.end))
-    except ContainerError:
+    except ValueError:
         pass  # a malformed header ends the search; what follows is kept as it is
     return cuts, packet
 
@@ -41,8 +42,4 @@ def legacy_xmp_segments(data: bytes) -> tuple[bytes, str | None]:
     cuts, packet = _legacy_xmp(data)
     if packet is None:
         return data, None
-    out, last = bytearray(), 0
-    for a, b in cuts:
-        out += data[last:a]
-        last = b
-    return bytes(out) + data[last:], packet
+    return splice(data, ((offset, end, b"") for offset, end in cuts)), packet

@@ -67,13 +67,15 @@ from mutagen.mp4 import MP4Tags
 from PIL import Image
 
 import mediaground.media.image  # noqa: F401  (registers the HEIF opener: Pillow sizes a HEIC here as it decodes it)
-from mediaground.media.containers import EOI, SOS, Buffer, ContainerError, jpeg_segments
+from mediaground.media.containers import Buffer
 from mediaground.media.raw import RAW_FORMATS, cr3_size, cr3_tags, cr3_xmp
 from mediaground.media.raw import image_size as raw_image_size
 
 from .jpeg import legacy_xmp_packet
 from .record import MetadataRecord
 from .riff_info import INFO_IDS, read_info
+from .segments import _segments as header_segments  # the APPn walk and splice the writer uses
+from .segments import _splice as splice
 from .segments import iptc_digest_current, irb_get, read_blocks
 from .xmp import canonical_keys, find_packet, parse_lenient, parse_packet
 
@@ -340,22 +342,12 @@ def _open_exiv2(path: Path, data: bytes | None = None) -> tuple[Any, str]:
 
 def _without_exif_app1(data: Buffer) -> bytes | None:
     """The JPEG without its "Exif\\0\\0" APP1 segments, or None when it has none or cannot be walked."""
-    cuts = []
     try:
-        for seg in jpeg_segments(data):
-            if seg.marker in (SOS, EOI):
-                break
-            if seg.marker == 0xE1 and data[seg.start:seg.start + 6] == b"Exif\x00\x00":
-                cuts.append((seg.offset, seg.end))
-    except ContainerError:
+        cuts = [(seg.offset, seg.end, b"") for seg in header_segments(data)
+                if seg.marker == 0xE1 and data[seg.start:seg.start + 6] == b"Exif\x00\x00"]
+    except ValueError:
         return None
-    if not cuts:
-        return None
-    out, last = bytearray(), 0
-    for a, b in cuts:
-        out += data[last:a]
-        last = b
-    return bytes(out + data[last:])
+    return splice(data, iter(cuts)) if cuts else None
 
 
 def _with_warnings(rec: MetadataRecord, parsed: tuple[dict[str, Any], list[str]]) -> dict[str, Any]:
