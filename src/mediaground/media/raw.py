@@ -33,12 +33,10 @@ Extents = list[tuple[int, int]]
 
 
 class Preview(NamedTuple):
-    """The largest complete embedded JPEG: where it lies and its frame size (before orientation)."""
+    """The largest complete embedded JPEG: where it lies."""
 
     start: int
     end: int
-    width: int
-    height: int
 
 
 def largest_jpeg(buf: Buffer) -> Preview | None:
@@ -60,12 +58,12 @@ def largest_jpeg(buf: Buffer) -> Preview | None:
         if frame is not None and frame[0] in _JPEG_FRAMES and frame[1] and frame[2]:
             found.append((at, frame[1], frame[2]))
         pos = at + 3
-    for at, width, height in sorted(found, key=lambda c: (-c[1] * c[2], c[0]))[:_MAX_COMPLETE_WALKS]:
+    for at, _width, _height in sorted(found, key=lambda c: (-c[1] * c[2], c[0]))[:_MAX_COMPLETE_WALKS]:
         try:
             end = max(seg.end for seg in jpeg_segments(buf, at))  # the last one is the EOI
         except ContainerError:
             continue
-        return Preview(at, end, width, height)
+        return Preview(at, end)
     return None
 
 
