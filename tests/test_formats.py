@@ -655,6 +655,21 @@ def test_conformance_raf_psd_jp2(tmp_path):
     assert _ident(jp2).method == "j2k-codestream" and decode_image(str(jp2)).width == 16
 
 
+@pytest.mark.parametrize(("name", "orientation", "size"), [("ex_DNG.dng", None, (3516, 2328)),
+                                                     ("ex_DNG.dng", 6, (2328, 3516)),
+                                                     ("ex_FujiFilm.raf", None, (4256, 1424))])
+def test_a_raw_asset_has_the_size_it_develops_to_not_its_previews(fake_lib, tmp_path, name, orientation, size):
+    """Its pixels come from the embedded preview (8x8, 160x120), its width and height from the RAW
+    as the metadata reads it, turned by the orientation as any other image's size is."""
+    raw = shutil.copy(DATA / name, tmp_path / name)
+    if orientation:
+        _exiftool(raw, f"-IFD0:Orientation#={orientation}")
+    assert fake_lib.ingest([raw], workers=0).added == 1
+    shown = fake_lib.show(str(raw))
+    assert (shown["width"], shown["height"]) == size
+    assert decode_image(str(raw)).width == {"ex_DNG.dng": 8, "ex_FujiFilm.raf": 160}[name]  # the preview
+
+
 def test_tiff_walker_reads_an_ifd_chain_with_sub_ifds():
     data = _nef()
     tiff = Tiff(data)

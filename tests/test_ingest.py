@@ -126,6 +126,22 @@ def test_bad_files_are_quarantined_and_the_batch_goes_on(fake_lib, media_dir, tm
     assert fixed.added == 1 and len(fixed.quarantined) == 3
 
 
+def test_a_file_named_as_any_format_sniff_reads_is_quarantined_not_skipped(fake_lib, tmp_path):
+    """Text is "not-media": skipped under a name of its own, quarantined (mislabelled or broken)
+    under the name of a format we read, Windows Media and the rarer audio formats included."""
+    from mediaground.media.sniff import FORMATS
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    names = {f"broken.{fmt}" for fmt in FORMATS} | {"broken.jpg", "broken.tif", "broken.opus"}
+    assert {"broken.wma", "broken.wmv", "broken.wv", "broken.mpc", "broken.dsf"} <= names
+    for name in names | {"notes.txt"}:
+        (bad / name).write_text("this is not media\n")
+    report = fake_lib.ingest([bad], workers=0)
+    assert {Path(s["path"]).name: s["reason"] for s in report.skipped} == {"notes.txt": "not-media"}
+    assert {Path(q["path"]).name: q["reason"] for q in report.quarantined} == dict.fromkeys(names, "not-media")
+
+
 def test_worker_processes_give_the_same_library(tmp_path, media_dir):
     from mediaground.library import Library
 

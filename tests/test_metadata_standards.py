@@ -5,6 +5,7 @@ or are the small third-party files in tests/data/conformance (see tests/data/REA
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import struct
 import subprocess
@@ -83,6 +84,26 @@ def test_stale_digest_iim_wins_for_the_fields_it_holds(tmp_path: Path, fmt: str,
     assert rec.title == "iim title"
     assert rec.source == "xmp source" and rec.sources["source"] == "xmp:photoshop:Source"  # not in the IIM
     assert "iptc-digest-stale: IIM edited without XMP; IIM wins where it has a value" in rec.warnings
+
+
+@pytest.mark.parametrize("digest_of", [b"an older IIM", None])
+def test_a_tiff_iim_held_in_its_photoshop_resources_is_checked_against_their_digest(tmp_path: Path, digest_of) -> None:
+    """No IPTC tag (33723): exiv2 reads the IIM from the resources (34377), so the digest is checked there."""
+    from PIL import TiffImagePlugin
+
+    def resource(rid: int, data: bytes) -> bytes:
+        return b"8BIM" + rid.to_bytes(2, "big") + b"\0\0" + len(data).to_bytes(4, "big") + data + b"\0" * (len(data) % 2)
+
+    iim = b"\x1c\x02\x78" + len(b"iim caption").to_bytes(2, "big") + b"iim caption"
+    info = TiffImagePlugin.ImageFileDirectory_v2()
+    info[34377] = resource(0x0404, iim) + resource(0x0425, hashlib.md5(digest_of or iim).digest())
+    info.tagtype[34377] = 7  # UNDEFINED
+    path = tmp_path / "irb.tif"
+    Image.new("RGB", (8, 8)).save(path, tiffinfo=info)
+    _exiftool(path, "-XMP-dc:Description=xmp caption")
+    rec = read_metadata(path, "tiff", "image")
+    stale = any(w.startswith("iptc-digest-stale") for w in rec.warnings)
+    assert (rec.caption, stale) == (("iim caption", True) if digest_of else ("xmp caption", False))
 
 
 def test_exif_wins_for_description_creator_copyright(tmp_path: Path) -> None:
@@ -210,6 +231,8 @@ def test_pixel_size_is_the_image_not_the_exif_tags(tmp_path: Path) -> None:
     ("ex_CanonRaw.cr2", "tiff", "Canon", (3456, 2304), "exiv2:pixels"),  # sniffed as TIFF: still not the thumbnail
     ("ex_Nikon.nef", "nef", "NIKON CORPORATION", (3040, 2014), "exiv2:pixels"),
     ("ex_DNG.dng", "dng", "Canon", (3516, 2328), "exiv2:pixels"),
+    ("ex_DNG.dng", "tiff", "Canon", (3516, 2328), "exiv2:pixels"),  # catalogued as TIFF before RAWs had names
+    ("ex_Nikon.nef", "tiff", "NIKON CORPORATION", (3040, 2014), "exiv2:pixels"),  # exiv2 knows it by its compression
     ("ex_Minolta.mrw", "mrw", "Konica Minolta Camera, Inc.", (3264, 2448), "exiv2:pixels"),
     ("ex_Panasonic.rw2", "rw2", "Panasonic", (3648, 2736), "raw:size"),  # inside the sensor borders
     ("ex_FujiFilm.raf", "raf", "FUJIFILM", (4256, 1424), "raw:size"),  # RawImageCroppedSize, not the preview's
@@ -231,6 +254,23 @@ def test_cr3_exif_is_read_from_its_cmt_boxes_when_exiv2_refuses_the_file() -> No
     rec = read_metadata(DATA / "ex_CanonRaw.cr3", "cr3", "image")
     assert (rec.camera_model, rec.lens) == ("Canon EOS M50", "EF-M15-45mm f/3.5-6.3 IS STM")
     assert rec.date_created == "2018-02-21T12:08:56+00:00" and rec.orientation == 1
+    assert any(w.startswith("exif-from-cmt-boxes") for w in rec.warnings)
+
+
+def test_cr3_xmp_is_read_from_its_xmp_box_when_exiv2_refuses_the_file(tmp_path: Path) -> None:
+    data = (DATA / "ex_CanonRaw.cr3").read_bytes()
+    uuid = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
+    at = data.index(uuid) - 8  # the box header: size, "uuid", then the uuid
+    end = at + int.from_bytes(data[at:at + 4], "big")
+    packet = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+              b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title><rdf:Alt>'
+              b'<rdf:li xml:lang="x-default">Box title</rdf:li></rdf:Alt></dc:title></rdf:Description></rdf:RDF></x:xmpmeta>')
+    box = (24 + len(packet)).to_bytes(4, "big") + b"uuid" + uuid + packet
+    path = tmp_path / "titled.cr3"
+    path.write_bytes(data[:at] + box + data[end:])
+    rec = read_metadata(path, "cr3", "image")
+    assert rec.title == "Box title" and rec.sources["title"] == "xmp:dc:title"
+    assert rec.camera_model == "Canon EOS M50" and (rec.width, rec.height) == (6000, 4000)
     assert any(w.startswith("exif-from-cmt-boxes") for w in rec.warnings)
 
 

@@ -22,9 +22,11 @@ from mediaground.catalog import Asset, Version
 from mediaground.errors import BadMediaError, MediagroundError
 from mediaground.ids import Essence, asset_id, essence_hash
 from mediaground.media.image import decode_image
+from mediaground.media.raw import RAW_FORMATS
 from mediaground.media.sniff import sniff
 from mediaground.metadata.document import SearchDocument
 from mediaground.metadata.read import read_metadata
+from mediaground.metadata.record import MetadataRecord
 from mediaground.models.base import ImagePreprocessor
 
 
@@ -82,8 +84,10 @@ def prepare(path: str, file_sha256: str, size: int, mtime_ns: int,
         out.metadata = record.to_dict()
         out.duration = out.metadata.get("duration")
         if mt.kind == "image":
-            decoded = decode_image(path, preprocessor.resize_shorter if preprocessor else 256)
+            decoded = decode_image(path, preprocessor.resize_shorter if preprocessor else 256, mt.format)
             out.width, out.height = decoded.width, decoded.height
+            if mt.format in RAW_FORMATS:
+                out.width, out.height = _raw_size(record) or (out.width, out.height)
             if preprocessor is not None:
                 out.pixels = preprocessor(decoded.image)
     except BadMediaError as exc:
@@ -94,6 +98,15 @@ def prepare(path: str, file_sha256: str, size: int, mtime_ns: int,
         out.error = ("corrupt", f"{type(exc).__name__}: {exc}")
     out.pixels = out.pixels if out.error is None else None
     return out
+
+
+def _raw_size(record: MetadataRecord) -> tuple[int, int] | None:
+    """A camera RAW's size as it develops (what the metadata reader found: the container's own
+    statement, else exiv2's), not the size of the embedded preview its pixels were decoded from;
+    turned by its orientation, as `decode_image` gives every other image's size."""
+    if not record.width or not record.height:
+        return None
+    return (record.height, record.width) if record.orientation in (5, 6, 7, 8) else (record.width, record.height)
 
 
 Job = tuple[str, str, int, int]  # (path, file sha256, size, mtime_ns)

@@ -23,6 +23,7 @@ from mediaground.ingest.identify import Seen, look, rename_source, retire_missin
 from mediaground.ingest.normalize import Normalizer
 from mediaground.ingest.scan import Skipped, scan
 from mediaground.ingest.write import forget_retired, store_originals, text_vectors, write_batch
+from mediaground.media.sniff import FORMATS
 from mediaground.progress import Progress, ProgressFn
 from mediaground.spaces.active import ActiveSpaces
 from mediaground.store.content import ContentStore
@@ -31,11 +32,10 @@ from mediaground.store.content import ContentStore
 SKIP_REASONS = frozenset({"not-media"})  # recorded like a quarantine (so an unchanged file is not read
 #                                          again) but reported as skipped: it is not an error ...
 # ... unless its name says it is media of a kind we read: then it is mislabelled (or broken), and
-# quarantined. (The names of the formats media.sniff recognises by their content.)
-MEDIA_SUFFIXES = frozenset(
-    ".jpg .jpeg .jpe .png .gif .webp .tif .tiff .bmp .heic .heif .avif .psd .jp2 .j2k .jxl .cr2 .cr3 .nef .arw"
-    " .dng .raf .rw2 .orf .mrw .x3f .mp3 .flac .ogg .oga .opus .wav .m4a .aac .aif .aiff .ape .mp4 .m4v .mov"
-    " .avi .mkv .webm".split())
+# quarantined. (The names of the formats media.sniff recognises by their content: each format's
+# own, and the other names its files go by.)
+MEDIA_SUFFIXES = frozenset({f".{fmt}" for fmt in FORMATS} | set(
+    ".jpg .jpe .mpo .tif .heif .j2k .oga .opus .ogv .spx .aif .m4v .3gp".split()))
 
 
 def _skipped(path: str, reason: str) -> bool:

@@ -312,7 +312,6 @@ class Tiff:
             raise ContainerError("not-media", "no TIFF byte order mark", base)
         self.buf, self.base = buf, base
         self.order = "little" if mark == b"II" else "big"
-        self.magic = self._int(base + 2, 2)
         self.first = self._int(base + 4, 4)
 
     def _int(self, pos: int, size: int) -> int:

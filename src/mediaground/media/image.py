@@ -43,10 +43,11 @@ class Decoded:
     height: int
 
 
-def decode_image(path: str, shorter_side: int = 256) -> Decoded:
-    """Open, guard, draft-decode and normalize an image to RGB. Raises BadMediaError."""
+def decode_image(path: str, shorter_side: int = 256, fmt: str | None = None) -> Decoded:
+    """Open, guard, draft-decode and normalize an image to RGB. `fmt`: what `sniff` found, where the
+    caller has sniffed the file already. Raises BadMediaError."""
     try:
-        fmt = sniff(path).format
+        fmt = fmt or sniff(path).format
         if fmt in raw.RAW_FORMATS:
             preview = _raw_preview(path, fmt)
             if preview is not None:

@@ -22,6 +22,7 @@ TIFF_RAWS = frozenset({"cr2", "nef", "arw", "dng", "rw2", "orf"})
 _CFA, _LINEAR_RAW = 32803, 34892  # PhotometricInterpretation of sensor data
 _CR2_SLICE = 0xC640  # only the raw IFD of a CR2 has it
 _CANON_UUID = bytes.fromhex("85c0b687820f11e08111f4ce462b6a48")  # CR3: CMT1-4 (TIFF metadata), THMB
+_XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")  # CR3 (and other ISO-BMFF files): the XMP packet
 _JPEG_FRAMES = (0xC0, 0xC1, 0xC2)  # baseline, extended, progressive: what Pillow decodes (not SOF3 lossless raw)
 # Bounds on the time spent on a hostile file: SOI markers looked at, and the largest candidates
 # walked to their EOI (the first that is complete wins, so a real preview is found at once).
@@ -32,12 +33,10 @@ Extents = list[tuple[int, int]]
 
 
 class Preview(NamedTuple):
-    """The largest complete embedded JPEG: where it lies and its frame size (before orientation)."""
+    """The largest complete embedded JPEG: where it lies."""
 
     start: int
     end: int
-    width: int
-    height: int
 
 
 def largest_jpeg(buf: Buffer) -> Preview | None:
@@ -59,12 +58,12 @@ def largest_jpeg(buf: Buffer) -> Preview | None:
         if frame is not None and frame[0] in _JPEG_FRAMES and frame[1] and frame[2]:
             found.append((at, frame[1], frame[2]))
         pos = at + 3
-    for at, width, height in sorted(found, key=lambda c: (-c[1] * c[2], c[0]))[:_MAX_COMPLETE_WALKS]:
+    for at, _width, _height in sorted(found, key=lambda c: (-c[1] * c[2], c[0]))[:_MAX_COMPLETE_WALKS]:
         try:
             end = max(seg.end for seg in jpeg_segments(buf, at))  # the last one is the EOI
         except ContainerError:
             continue
-        return Preview(at, end, width, height)
+        return Preview(at, end)
     return None
 
 
@@ -119,8 +118,7 @@ def image_size(buf: Buffer, fmt: str) -> tuple[int, int] | None:
                 return _positive(right[0] - left[0], bottom[0] - top[0])
             return None
         if fmt == "cr3":
-            tags = cr3_tags(buf)
-            return _positive(tags.get("Exif.Image.ImageWidth", 0), tags.get("Exif.Image.ImageLength", 0))
+            return cr3_size(cr3_tags(buf))
     except ContainerError:
         return None
     return None
@@ -220,6 +218,21 @@ def cr3_tags(buf: Buffer) -> dict[str, str | int]:
             if value != "":
                 out[f"{group}.{key}"] = value
     return out
+
+
+def cr3_size(tags: dict[str, str | int]) -> tuple[int, int] | None:
+    """The size a CR3 develops to: the ImageWidth and ImageLength of its IFD0 (CMT1), from `cr3_tags`."""
+    width, height = tags.get("Exif.Image.ImageWidth", 0), tags.get("Exif.Image.ImageLength", 0)
+    return _positive(width, height) if isinstance(width, int) and isinstance(height, int) else None
+
+
+def cr3_xmp(buf: Buffer) -> bytes | None:
+    """The XMP packet a CR3 keeps in its top-level XMP uuid box, or None; raises ContainerError where
+    the boxes before it cannot be walked. Only box headers are read on the way (not the sensor data)."""
+    for box in bmff_boxes(buf):
+        if box.btype == b"uuid" and buf[box.start - 16:box.start] == _XMP_UUID:
+            return buf[box.start:min(box.end, len(buf))]
+    return None
 
 
 # --- RAF ---------------------------------------------------------------------

@@ -27,6 +27,7 @@ class MediaType:
 
 NOT_MEDIA = MediaType(None, None, None)
 
+# Every format sniff names, with its MIME type; the kind is the type's ("image/...", ...).
 _MIME = {
     "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",
     "tiff": "image/tiff", "bmp": "image/bmp", "heic": "image/heic", "avif": "image/avif",
@@ -37,20 +38,11 @@ _MIME = {
     "x3f": "image/x-sigma-x3f",
     "mp3": "audio/mpeg", "flac": "audio/flac", "wav": "audio/wav", "m4a": "audio/mp4",
     "aac": "audio/aac", "aiff": "audio/aiff", "ape": "audio/x-ape", "wv": "audio/x-wavpack",
-    "mpc": "audio/x-musepack", "dsf": "audio/x-dsf", "wma": "audio/x-ms-wma",
+    "mpc": "audio/x-musepack", "dsf": "audio/x-dsf", "wma": "audio/x-ms-wma", "ogg": "audio/ogg",
     "mp4": "video/mp4", "mov": "video/quicktime",
     "avi": "video/x-msvideo", "mkv": "video/x-matroska", "webm": "video/webm", "wmv": "video/x-ms-wmv",
 }
-_KIND = {
-    "jpeg": "image", "png": "image", "gif": "image", "webp": "image", "tiff": "image",
-    "bmp": "image", "heic": "image", "avif": "image", "psd": "image", "jp2": "image", "jxl": "image",
-    "cr2": "image", "cr3": "image", "nef": "image", "arw": "image", "dng": "image", "raf": "image",
-    "rw2": "image", "orf": "image", "mrw": "image", "x3f": "image",
-    "mp3": "audio", "flac": "audio", "ogg": "audio", "wav": "audio", "m4a": "audio",
-    "aac": "audio", "aiff": "audio", "ape": "audio", "wv": "audio", "mpc": "audio", "dsf": "audio",
-    "wma": "audio",
-    "mp4": "video", "mov": "video", "avi": "video", "mkv": "video", "webm": "video", "wmv": "video",
-}
+FORMATS = frozenset(_MIME)  # what MediaType.format can be
 
 _HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
 _AVIF_BRANDS = {b"avif", b"avis"}
@@ -68,8 +60,9 @@ _ASF_VIDEO_MEDIA = bytes.fromhex("c0ef19bc4d5bcf11a8fd00805f5c442b")
 _ASF_AUDIO_MEDIA = bytes.fromhex("409e69f84d5bcf11a8fd00805f5c442b")
 
 
-def _mt(fmt: str, kind: str | None = None, mime: str | None = None) -> MediaType:
-    return MediaType(kind or _KIND[fmt], fmt, mime or _MIME[fmt])
+def _mt(fmt: str, mime: str | None = None) -> MediaType:
+    mime = mime or _MIME[fmt]
+    return MediaType(mime.split("/")[0], fmt, mime)
 
 
 def _ftyp(head: bytes) -> MediaType:
@@ -228,9 +221,7 @@ def sniff_bytes(head: bytes) -> MediaType:
         return _asf(h)
     if h[:4] == b"OggS":
         # BOS pages of every logical stream come first; Theora marks a video file.
-        if b"\x80theora" in h:
-            return MediaType("video", "ogg", "video/ogg")
-        return MediaType("audio", "ogg", "audio/ogg")
+        return _mt("ogg", "video/ogg") if b"\x80theora" in h else _mt("ogg")
     if h[:4] == b"FORM" and h[8:12] in (b"AIFF", b"AIFC"):
         return _mt("aiff")
     if h[:4] == b"\x1a\x45\xdf\xa3":

@@ -46,13 +46,14 @@ Only a file nothing can read gives "metadata-unreadable".
 from __future__ import annotations
 
 import hashlib
-import io
 import math
 import mmap
 import os
 import re
+import struct
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -66,26 +67,26 @@ from mutagen.mp4 import MP4Tags
 from PIL import Image
 
 import mediaground.media.image  # noqa: F401  (registers the HEIF opener: Pillow sizes a HEIC here as it decodes it)
-from mediaground.media.containers import EOI, SOS, ContainerError, jpeg_segments
-from mediaground.media.raw import cr3_tags
+from mediaground.media.containers import Buffer
+from mediaground.media.raw import RAW_FORMATS, cr3_size, cr3_tags, cr3_xmp
 from mediaground.media.raw import image_size as raw_image_size
 
-from .jpeg import legacy_xmp_segments
+from .jpeg import legacy_xmp_packet
 from .record import MetadataRecord
 from .riff_info import INFO_IDS, read_info
-from .segments import _irb_parse as irb_parse  # the IRB walk the writer uses; TIFF/PSD hold the same block
-from .segments import _resource_data as irb_resource_data
-from .segments import iptc_digest_current
+from .segments import _segments as header_segments  # the APPn walk and splice the writer uses
+from .segments import _splice as splice
+from .segments import iptc_digest_current, irb_get, read_blocks
 from .xmp import canonical_keys, find_packet, parse_packet
 
 pyexiv2.set_log_level(4)  # exiv2 otherwise prints every odd tag to stderr; we keep warnings instead
 
-__all__ = ["read_metadata", "IMAGE_FORMATS", "RAW_FORMATS", "AUDIO_FORMATS", "VIDEO_FORMATS", "LOCATION_FIELDS"]
+__all__ = ["read_metadata", "IMAGE_FORMATS", "AUDIO_FORMATS", "VIDEO_FORMATS", "LOCATION_FIELDS"]
 
-# Camera RAW: Pillow would size the first IFD of a TIFF-based RAW (a thumbnail), so their pixel size
-# is what exiv2 reads from the RAW container's own tags.
-RAW_FORMATS = frozenset("dng cr2 cr3 crw nef nrw arw srf sr2 orf rw2 raf mrw x3f pef srw erf kdc dcr 3fr iiq rwl".split())
-IMAGE_FORMATS = frozenset("jpeg jpg png webp tiff tif heic heif avif gif bmp mpo jp2 jxl psd".split()) | RAW_FORMATS
+# The kind `read_metadata` takes a format (or, given none, a file's suffix) to be: media.sniff's
+# names, the other names such files go by, and camera RAWs sniff reads as TIFF.
+IMAGE_FORMATS = frozenset("jpeg jpg png webp tiff tif heic heif avif gif bmp mpo jp2 jxl psd"
+                          " crw nrw srf sr2 pef srw erf kdc dcr 3fr iiq rwl".split()) | RAW_FORMATS
 AUDIO_FORMATS = frozenset("mp3 flac ogg oga opus wav wave m4a aac aiff aif wma ape wv mpc dsf spx".split())
 VIDEO_FORMATS = frozenset("mp4 m4v mov mkv webm avi wmv mpg mpeg ts m2ts 3gp flv ogv".split())
 # Containers mutagen is expected to parse; a mutagen error on anything else is not news.
@@ -242,20 +243,28 @@ def _pick(rec: MetadataRecord, name: str, meta: dict[str, Any], keys: Iterable[s
 _CAMERA_PLACEHOLDER = re.compile(r"^(?:\w+\s+)?(?:digital\s+(?:still\s+)?camera|dsc|default)$", re.I)
 _NO_EXIV2 = frozenset({"gif"})  # exiv2 sizes a GIF but never reads its XMP application extension
 _JPEG = frozenset({"jpeg", "jpg", "mpo"})
+_TIFF_MAGIC = (b"II*\0", b"MM\0*")
 _IIM = "Iptc.Application2."
 _SHOWN, _CREATED = "Xmp.Iptc4xmpExt.LocationShown", "Xmp.Iptc4xmpExt.LocationCreated"
 
 
 def _read_image(path: Path, fmt: str | None, rec: MetadataRecord, quiet: bool = False) -> bool:
     """Fill `rec` from EXIF/IPTC/XMP and the image's own size; False when neither exiv2 nor Pillow
-    can open the file (nothing about it is known to be an image)."""
-    data = path.read_bytes() if fmt in _JPEG or fmt in _NO_EXIV2 or fmt == "psd" else None
+    can open the file (nothing about it is known to be an image). exiv2 and Pillow open the file
+    themselves; what is read here byte by byte (the IPTC digest, legacy or stray XMP packets, PSD
+    resources, RAW structures) is read from the file memory-mapped, never from a copy of it."""
+    with _mapped(path) as data:
+        return _read_image_tags(path, fmt, data, rec, quiet)
+
+
+def _read_image_tags(path: Path, fmt: str | None, data: Buffer, rec: MetadataRecord, quiet: bool) -> bool:
     exif: dict[str, Any] = {}
     iptc: dict[str, Any] = {}
     xmp: dict[str, Any] = {}
     tag_size = (0, 0)
-    img, why = (None, "") if fmt in _NO_EXIV2 else _open_exiv2(path, data)
-    if img is None and why and fmt in _JPEG and data is not None:
+    camera_raw = fmt in RAW_FORMATS  # Pillow would size the first IFD of a TIFF-based RAW: a thumbnail
+    img, why = (None, "") if fmt in _NO_EXIV2 else _open_exiv2(path)
+    if img is None and why and fmt in _JPEG:
         # A broken EXIF APP1 makes exiv2 refuse the whole JPEG: read the rest without it.
         without = _without_exif_app1(data)
         if without is not None:
@@ -274,26 +283,32 @@ def _read_image(path: Path, fmt: str | None, rec: MetadataRecord, quiet: bool = 
                     # exiv2's XMP toolkit drops a whole packet for one repeated property (digiKam, Capture One).
                     xmp = _with_warnings(rec, parse_packet(raw))
             tag_size = _read_block(rec, "size", lambda: (img.get_pixel_width(), img.get_pixel_height())) or (0, 0)
-            if fmt in ("tiff", "tif") and (img.get_mime_type() != "image/tiff" or "Exif.Image.DNGVersion" in exif):
-                fmt = "dng" if "Exif.Image.DNGVersion" in exif else "cr2"  # a TIFF-based RAW: size it as RAW
+            if not camera_raw and data[:4] in _TIFF_MAGIC and (img.get_mime_type() != "image/tiff"
+                                                               or "Exif.Image.DNGVersion" in exif):
+                # A TIFF-based RAW under another name: a DNG catalogued as "tiff" before RAW formats had
+                # names, a PEF, SRW or NEF that exiv2 tells by its compression where sniff sees a TIFF.
+                camera_raw = True
         finally:
             img.close()
         xmp = canonical_keys(xmp)
-    if not xmp and fmt in _JPEG and data is not None:
+    if not xmp and fmt in _JPEG:
         # XMP under the old "XMP\0" APP1 signature: exiv2 ignores it, ExifTool reads it.
-        _, legacy = legacy_xmp_segments(data)
+        legacy = legacy_xmp_packet(data)
         if legacy:
             rec.warnings.append("xmp-legacy-signature")
             xmp = _with_warnings(rec, parse_packet(legacy))
-    if img is None and fmt == "cr3":
-        exif = _read_block(rec, "exif", lambda: _redecode(_with_mapped(path, cr3_tags)))
-        if exif:  # exiv2 refused the file, its EXIF boxes are whole: say so, not "tags-unreadable"
-            rec.warnings.append(f"exif-from-cmt-boxes: exiv2: {why}")
-            img, why = None, ""
-    size = _pixel_size(path, fmt, data)
-    if img is None and not xmp and (size is not None or not quiet):
+    cmt = _read_block(rec, "exif", lambda: cr3_tags(data)) if img is None and fmt == "cr3" else {}
+    if cmt:  # exiv2 refused the CR3, its EXIF boxes are whole: say so, not "tags-unreadable"
+        rec.warnings.append(f"exif-from-cmt-boxes: exiv2: {why}")
+        exif, why = _redecode(cmt), ""
+        packet = _read_block(rec, "xmp", lambda: cr3_xmp(data))  # its own box: no need to look for it
+        if packet:
+            xmp = _with_warnings(rec, parse_packet(packet))
+        size = cr3_size(cmt)
+    else:
+        size = raw_image_size(data, fmt) if camera_raw else _pixel_size(path)
+    if img is None and not cmt and not xmp and (size is not None or not quiet):
         # GIF's "XMP DataXMP" extension, or a file exiv2 cannot open: scan the bytes for the packet.
-        data = path.read_bytes() if data is None else data
         packet = find_packet(data, max(data.find(b"XMP DataXMP"), 0) if fmt == "gif" else 0)
         if packet:
             xmp = _with_warnings(rec, parse_packet(packet))
@@ -303,16 +318,17 @@ def _read_image(path: Path, fmt: str | None, rec: MetadataRecord, quiet: bool = 
                 rec.warnings.append(f"metadata-unreadable: {why}")
             return False
         rec.warnings.append(f"tags-unreadable: {why}")
-    stale = _iim_stale(path, fmt, data, exif) if iptc else False
+    stale = _iim_stale(fmt, data) if iptc else False
     if stale:
         rec.warnings.append("iptc-digest-stale: IIM edited without XMP; IIM wins where it has a value")
-    _apply_image_tags(rec, {**exif, **iptc, **xmp}, (size, "raw:size" if fmt in RAW_FORMATS else "pillow:size"),
+    _apply_image_tags(rec, {**exif, **iptc, **xmp}, (size, "raw:size" if camera_raw else "pillow:size"),
                       tag_size, stale)
     return True
 
 
-def _open_exiv2(path: Path, data: bytes | None) -> tuple[Any, str]:
-    """(an open pyexiv2 image, "") or (None, why exiv2 refused the file)."""
+def _open_exiv2(path: Path, data: bytes | None = None) -> tuple[Any, str]:
+    """(an open pyexiv2 image, "") or (None, why exiv2 refused the file): exiv2 opens the file at
+    `path` itself, or reads `data` (a file edited in memory) where given."""
     try:
         if data is not None:
             return pyexiv2.ImageData(data), ""
@@ -324,24 +340,14 @@ def _open_exiv2(path: Path, data: bytes | None) -> tuple[Any, str]:
         return None, str(exc) or type(exc).__name__
 
 
-def _without_exif_app1(data: bytes) -> bytes | None:
+def _without_exif_app1(data: Buffer) -> bytes | None:
     """The JPEG without its "Exif\\0\\0" APP1 segments, or None when it has none or cannot be walked."""
-    cuts = []
     try:
-        for seg in jpeg_segments(data):
-            if seg.marker in (SOS, EOI):
-                break
-            if seg.marker == 0xE1 and data[seg.start:seg.start + 6] == b"Exif\x00\x00":
-                cuts.append((seg.offset, seg.end))
-    except ContainerError:
+        cuts = [(seg.offset, seg.end, b"") for seg in header_segments(data)
+                if seg.marker == 0xE1 and data[seg.start:seg.start + 6] == b"Exif\x00\x00"]
+    except ValueError:
         return None
-    if not cuts:
-        return None
-    out, last = bytearray(), 0
-    for a, b in cuts:
-        out += data[last:a]
-        last = b
-    return bytes(out + data[last:])
+    return splice(data, iter(cuts)) if cuts else None
 
 
 def _with_warnings(rec: MetadataRecord, parsed: tuple[dict[str, Any], list[str]]) -> dict[str, Any]:
@@ -350,28 +356,36 @@ def _with_warnings(rec: MetadataRecord, parsed: tuple[dict[str, Any], list[str]]
     return meta
 
 
-def _pixel_size(path: Path, fmt: str | None, data: bytes | None) -> tuple[int, int] | None:
-    """The primary image's size as Pillow reads it from the image header (nothing is decoded); for a
-    camera RAW the size it develops to where its container states it (`media.raw.image_size`);
-    None for other RAWs and anything Pillow cannot open."""
-    if fmt in RAW_FORMATS:
-        try:
-            return _with_mapped(path, lambda buf: raw_image_size(buf, fmt))
-        except (OSError, ValueError):
-            return None
+def _pixel_size(path: Path) -> tuple[int, int] | None:
+    """The primary image's size as Pillow reads it from the image header (nothing is decoded); None
+    for anything Pillow cannot open. (A camera RAW's is the size it develops to where its container
+    states it: `media.raw.image_size`.)"""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DecompressionBombWarning: only the header is read here
-            with Image.open(io.BytesIO(data) if data is not None else path) as im:
+            with Image.open(path) as im:
                 width, height = im.size
     except Exception:  # not a format Pillow knows (HEIC without a plugin, JPEG XL), or a broken header
         return None
     return (width, height) if width > 0 and height > 0 else None
 
 
+@contextmanager
+def _mapped(path: Path) -> Iterator[Buffer]:
+    """The file memory-mapped read-only (a RAW can be 100 MB; only its structure is looked at);
+    b"" where it is empty or cannot be mapped (exiv2 and Pillow then say what is wrong with it)."""
+    with ExitStack() as stack:
+        buf: Buffer = b""
+        try:
+            f = stack.enter_context(open(path, "rb"))
+            buf = stack.enter_context(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+        except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
+            pass
+        yield buf
+
+
 def _with_mapped(path: Path, read: Callable[[mmap.mmap], Any]) -> Any:
-    """`read` over the file memory-mapped read-only (a RAW can be 100 MB; only its structure is
-    looked at)."""
+    """`read` over the file memory-mapped read-only; OSError or ValueError where it cannot be."""
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
         return read(buf)
 
@@ -388,22 +402,21 @@ def _read_block(rec: MetadataRecord, name: str, read: Callable[[], Any]) -> Any:
 # ---------------------------------------------------------------- the IPTC digest
 
 
-def _iim_stale(path: Path, fmt: str | None, data: bytes | None, exif: dict[str, Any]) -> bool:
+def _iim_stale(fmt: str | None, data: Buffer) -> bool:
     """True when Photoshop's IPTC digest (IRB 0x0425) is present and does not match the IIM block:
     the IIM was edited by a program that did not update the XMP (MWG). False when absent or current."""
     try:
-        if fmt in _JPEG and data is not None:
+        if fmt in _JPEG:
             return iptc_digest_current(data) is False
         if fmt == "psd":
-            irb = _psd_resources(data if data is not None else path.read_bytes())
-            return irb is not None and _digest_stale(irb.get(0x0404), irb.get(0x0425))
-        # TIFF and TIFF-based RAW: IIM in tag 33723, the resource block in tag 34377
-        irb_bytes = _exif_bytes(path, exif.get("Exif.Image.ImageResources"))
-        if irb_bytes is None:
+            irb = _psd_resources(data)
+            iim = irb_get(irb, 0x0404) if irb is not None else None
+        elif data[:4] in _TIFF_MAGIC:  # TIFF and TIFF-based RAW: IIM in tag 33723, resources in 34377
+            _, _, irb, iim = read_blocks("tiff", data)
+        else:
             return False
-        irb = _irb_dict(irb_bytes)
-        return irb is not None and _digest_stale(_exif_bytes(path, exif.get("Exif.Image.IPTCNAA")), irb.get(0x0425))
-    except (OSError, ValueError):
+        return irb is not None and _digest_stale(iim, irb_get(irb, 0x0425))
+    except (ValueError, struct.error):  # a structure that cannot be walked has no digest to trust
         return False
 
 
@@ -415,38 +428,13 @@ def _digest_stale(iim: bytes | None, digest: bytes | None) -> bool:
     return digest not in (hashlib.md5(iim).digest(), hashlib.md5(iim.rstrip(b"\x00")).digest())
 
 
-def _irb_dict(payload: bytes) -> dict[int, bytes] | None:
-    """Resource id -> data of a Photoshop image resource block (the first of each id)."""
-    parsed = irb_parse(payload)
-    if parsed is None:
-        return None
-    out: dict[int, bytes] = {}
-    for rid, start, end in parsed:
-        out.setdefault(rid, irb_resource_data(payload, start, end)[1])
-    return out
-
-
-def _psd_resources(data: bytes) -> dict[int, bytes] | None:
+def _psd_resources(data: Buffer) -> bytes | None:
     """A PSD's image resources section (after the 26-byte header and the colour mode data)."""
     if data[:4] != b"8BPS" or len(data) < 34:
         return None
     pos = 26 + 4 + int.from_bytes(data[26:30], "big")
     size = int.from_bytes(data[pos:pos + 4], "big")
-    return _irb_dict(data[pos + 4:pos + 4 + size])
-
-
-def _exif_bytes(path: Path, value: Any) -> bytes | None:
-    """The bytes of an EXIF BYTE/UNDEFINED or LONG array as exiv2 prints it ("28 2 0 ..."); LONGs are
-    laid out in the file's byte order, as the IPTC digest sees them."""
-    t = _text(value)
-    if not t:
-        return None
-    numbers = [int(x) for x in t.split()]
-    if all(0 <= n <= 255 for n in numbers) and len(numbers) > 4:
-        return bytes(numbers)
-    with open(path, "rb") as f:
-        order = "little" if f.read(2) == b"II" else "big"
-    return b"".join((n & 0xFFFFFFFF).to_bytes(4, order) for n in numbers)
+    return data[pos + 4:pos + 4 + size]
 
 
 # ---------------------------------------------------------------- image tags → record
