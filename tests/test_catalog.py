@@ -55,6 +55,30 @@ def test_records_round_trip_and_batched_reads(catalog):
     assert catalog.assets.count(["image"]) == 5 and catalog.assets.count(["audio"]) == 0
 
 
+def test_files_are_read_in_pages_along_an_index(catalog):
+    """`Files.iter` with kinds: every searchable file once, in (asset, file id) order across pages
+    (a page may end inside an asset), and each page is a range of an index read in its order, so no
+    page sorts the library again (that made reading by kind quadratic in the pages)."""
+    with catalog.transaction():
+        for i in range(6):
+            asset_id = f"a{5 - i:05}"  # file ids do not follow asset order
+            catalog.assets.add(_asset(asset_id, "image" if i % 3 else "audio"))
+            for copy in range(3):
+                _file(catalog, asset_id, f"/m/{i}-{copy}.jpg", f"s{i}-{copy}")
+    images = {a.asset_id for a in catalog.assets.iter(["image"])}
+    statements: list[str] = []
+    catalog._db.set_trace_callback(statements.append)
+    got = [(f.asset_id, f.file_id) for f in catalog.files.iter(["image"], batch=2)]
+    catalog._db.set_trace_callback(None)
+    expected = sorted((f.asset_id, f.file_id) for a in images for f in catalog.files.of_asset(a))
+    assert got == expected and len(got) == 12
+    pages = {s for s in statements if s.lstrip().upper().startswith("SELECT")}
+    assert len(pages) == 7
+    for sql in pages:
+        plan = [r[3] for r in catalog._db.execute("EXPLAIN QUERY PLAN " + sql)]
+        assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
 def test_prefix_lookup_uses_the_id_order_and_ignores_case(catalog):
     with catalog.transaction():
         for asset_id in ("abc123000000", "abc124000000", "abd000000000"):

@@ -235,13 +235,15 @@ class SqlFiles(Files):
         self.db.execute("UPDATE paths SET current=0 WHERE path=?", (path,))
 
     def iter(self, kinds: Sequence[str] | None = None, batch: int = 1000) -> Iterator[FileRecord]:
-        where, args = kinds_clause(kinds, "a.kind", joiner=" AND ")
+        # each page is a range of the index paths(asset_id, file_id), read in its order: `+a.kind`
+        # keeps the planner from driving by kind, which sorts every page again (quadratic in pages)
+        where, args = kinds_clause(kinds, "+a.kind", joiner=" AND ")
         last: tuple[str, int] = ("", 0)
         while True:
             rows = self.db.execute(
                 f"{_FILE_SELECT} JOIN assets a ON a.asset_id = p.asset_id WHERE {_SEARCHABLE}{where}"
-                " AND (p.asset_id > ? OR (p.asset_id = ? AND p.file_id > ?)) ORDER BY p.asset_id, p.file_id LIMIT ?",
-                (*args, last[0], last[0], last[1], batch)).fetchall()
+                " AND (p.asset_id, p.file_id) > (?, ?) ORDER BY p.asset_id, p.file_id LIMIT ?",
+                (*args, *last, batch)).fetchall()
             yield from map(_file, rows)
             if len(rows) < batch:
                 return
