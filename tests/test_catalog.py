@@ -217,6 +217,27 @@ def test_filters_judge_what_each_file_says(catalog):
     assert catalog.files.get(file_id).path == "/m/2-copy.jpg" and (lat, lon) == (50.0, 4.0)
 
 
+def test_date_to_keeps_every_date_it_is_a_prefix_of_and_the_index_answers(catalog):
+    dates = {"/m/1.jpg": "2019-01-31T23:59:59", "/m/2.jpg": "2019-02-01", "/m/3.jpg": "2019",
+             "/m/4.jpg": "2021-07-04T18:00:00+02:00", "/m/5.jpg": None}
+    with catalog.transaction():
+        for i, (path, date) in enumerate(dates.items()):
+            catalog.assets.add(_asset(f"a{i}"))
+            _file(catalog, f"a{i}", path, f"s{i}", date_created=date)
+    statements: list[str] = []
+    catalog._db.set_trace_callback(statements.append)
+    paths = lambda **f: sorted(catalog.files.get(i).path for i, _, _, _ in catalog.files.filter(AssetFilter(**f)))
+    assert paths(date_to="2019-01") == ["/m/1.jpg", "/m/3.jpg"]  # a year-only date is in its year's months
+    assert paths(date_to="2019-01-31") == ["/m/1.jpg", "/m/3.jpg"]  # the whole last day
+    assert paths(date_to="2019-01-30") == ["/m/3.jpg"] and paths(date_to="2018") == []
+    assert paths(date_from="2019-02", date_to="2019-02") == ["/m/2.jpg"]
+    assert paths(date_to="2021-07-04") == ["/m/1.jpg", "/m/2.jpg", "/m/3.jpg", "/m/4.jpg"]
+    catalog._db.set_trace_callback(None)
+    date_to = next(s for s in statements if "date_created" in s and "2018" in s)
+    plan = [r[3] for r in catalog._db.execute("EXPLAIN QUERY PLAN " + date_to)]
+    assert any("versions_date" in step for step in plan), plan
+
+
 def test_a_newer_catalog_is_refused(tmp_path):
     cat = open_catalog(tmp_path)
     with cat.transaction():

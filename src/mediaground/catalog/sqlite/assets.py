@@ -272,9 +272,9 @@ class SqlFiles(Files):
         if f.date_from:
             sql += " AND v.date_created >= ?"
             args.append(f.date_from)
-        if f.date_to:
-            sql += " AND substr(v.date_created, 1, ?) <= ?"
-            args += [len(f.date_to), f.date_to]
+        if f.date_to:  # by prefix ("2019" keeps all of 2019), as a range the index versions_date answers
+            sql += " AND v.date_created <= ?"
+            args.append(f.date_to + "\U0010ffff")
         if f.kind:
             sql += " AND a.kind = ?"
             args.append(f.kind)
