@@ -79,6 +79,27 @@ def test_files_are_read_in_pages_along_an_index(catalog):
         assert not any("TEMP B-TREE" in step for step in plan), plan
 
 
+def test_one_display_file_for_copies_seen_in_the_same_second(catalog, monkeypatch):
+    """Every way of naming an asset's file for a person picks the same one, ties included."""
+    import mediaground.catalog.sqlite.assets as sql_assets
+
+    monkeypatch.setattr(sql_assets, "now", lambda: T0)  # both copies seen in the same second
+    with catalog.transaction():
+        catalog.assets.add(_asset("a1"))
+        _file(catalog, "a1", "/z/b.jpg", "s1")
+        _file(catalog, "a1", "/a/a.jpg", "s1")
+        catalog.assets.add(_asset("a2"))
+        _file(catalog, "a2", "/a/c.jpg", "s2")
+        _file(catalog, "a2", "/z/d.jpg", "s2")
+    for asset_id in ("a1", "a2"):
+        first = catalog.files.of_asset(asset_id)[0].path
+        assert catalog.files.display_path(asset_id) == first == catalog.files.display_paths([asset_id])[asset_id]
+        assert catalog.files.current_paths(asset_id)[0] == first
+        assert catalog.files.of_assets(["a1", "a2"])[asset_id][0].path == first
+        assert catalog.files.searchable([asset_id])[asset_id][0].path == first
+    assert catalog.files.display_paths(["a1", "a2"]) == {"a1": "/a/a.jpg", "a2": "/z/d.jpg"}  # the newer record
+
+
 def test_prefix_lookup_uses_the_id_order_and_ignores_case(catalog):
     with catalog.transaction():
         for asset_id in ("abc123000000", "abc124000000", "abd000000000"):

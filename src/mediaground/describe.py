@@ -22,7 +22,7 @@ def describe(catalog: Catalog, asset_id: str, file: FileRecord | None = None) ->
     asset = catalog.assets.get(asset_id)
     if asset is None:
         raise AssetNotFoundError(f"no asset with ID {asset_id!r}")
-    files = catalog.files.of_asset(asset_id)  # current first, then most recently seen
+    files = catalog.files.of_asset(asset_id)  # the display file first (see Files.of_asset)
     described = file or (files[0] if files else None)
     spaces = {r.space_id: r for r in catalog.spaces.all()}
     audio = catalog.audio.info(asset_id)

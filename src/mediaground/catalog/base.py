@@ -118,7 +118,9 @@ class Files(ABC):
 
     @abstractmethod
     def of_asset(self, asset_id: str) -> list[FileRecord]:
-        """Current files first, then most recently seen."""
+        """Current files first, then most recently seen, then the newest record (file id). The
+        first is the asset's display file: every list of an asset's files keeps this order, and
+        `display_path` is its first path."""
 
     @abstractmethod
     def of_assets(self, asset_ids: Sequence[str]) -> dict[str, list[FileRecord]]:
@@ -139,11 +141,13 @@ class Files(ABC):
     def of_version(self, file_sha256: str) -> list[FileRecord]: ...
 
     @abstractmethod
-    def current_paths(self, asset_id: str) -> list[str]: ...
+    def current_paths(self, asset_id: str) -> list[str]:
+        """In `of_asset` order."""
 
     @abstractmethod
     def display_path(self, asset_id: str) -> str | None:
-        """Where to point a person: a current path, else the last place the asset was seen."""
+        """Where to point a person: the path of the asset's display file (the first of `of_asset`:
+        a current path, else the last place the asset was seen)."""
 
     @abstractmethod
     def display_paths(self, asset_ids: Sequence[str]) -> dict[str, str]:

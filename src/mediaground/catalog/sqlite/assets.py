@@ -19,6 +19,8 @@ _FILE_SELECT = ("SELECT p.file_id, p.path, p.asset_id, p.file_sha256, p.size, p.
                 " LEFT JOIN versions v ON v.file_sha256 = p.file_sha256")
 # the files that stand for their asset in search (see Files.searchable)
 _SEARCHABLE = "p.searchable = 1"
+# the order of an asset's files, whose first is its display file (see Files.of_asset)
+_FILE_ORDER = "p.current DESC, p.last_seen DESC, p.file_id DESC"
 
 
 def asset_from_row(r: sqlite3.Row) -> Asset:
@@ -169,12 +171,11 @@ class SqlFiles(Files):
         return self.of_assets([asset_id]).get(asset_id, [])
 
     def _by_asset(self, asset_ids: Sequence[str], where: str = "") -> dict[str, list[FileRecord]]:
-        """Files of these assets, current first, then most recently seen."""
+        """Files of these assets, each asset's in _FILE_ORDER."""
         out: dict[str, list[FileRecord]] = {}
-        for r in rows_in(self.db, f"{_FILE_SELECT} WHERE p.asset_id IN ({{in}}){where}", asset_ids):
+        for r in rows_in(self.db, f"{_FILE_SELECT} WHERE p.asset_id IN ({{in}}){where} ORDER BY {_FILE_ORDER}",
+                         asset_ids):
             out.setdefault(r["asset_id"], []).append(_file(r))
-        for files in out.values():
-            files.sort(key=lambda f: (f.current, f.last_seen, f.file_id), reverse=True)
         return out
 
     def of_assets(self, asset_ids: Sequence[str]) -> dict[str, list[FileRecord]]:
@@ -191,23 +192,19 @@ class SqlFiles(Files):
                                                    (file_sha256,))]
 
     def current_paths(self, asset_id: str) -> list[str]:
-        rows = self.db.execute("SELECT path FROM paths WHERE asset_id=? AND current=1 ORDER BY last_seen DESC",
+        rows = self.db.execute(f"SELECT p.path FROM paths p WHERE p.asset_id=? AND p.current=1 ORDER BY {_FILE_ORDER}",
                                (asset_id,)).fetchall()
         return [r[0] for r in rows]
 
     def display_path(self, asset_id: str) -> str | None:
-        row = self.db.execute("SELECT path FROM paths WHERE asset_id=? ORDER BY current DESC, last_seen DESC"
-                              " LIMIT 1", (asset_id,)).fetchone()
-        return row[0] if row else None
+        return self.display_paths([asset_id]).get(asset_id)
 
     def display_paths(self, asset_ids: Sequence[str]) -> dict[str, str]:
-        out: dict[str, tuple] = {}
-        for r in rows_in(self.db, "SELECT asset_id, path, current, last_seen FROM paths WHERE asset_id IN ({in})",
-                         asset_ids):
-            key = (r["current"], r["last_seen"], r["path"])
-            if r["asset_id"] not in out or key > out[r["asset_id"]]:
-                out[r["asset_id"]] = key
-        return {a: k[2] for a, k in out.items()}
+        out: dict[str, str] = {}
+        for r in rows_in(self.db, f"SELECT p.asset_id, p.path FROM paths p WHERE p.asset_id IN ({{in}})"
+                                  f" ORDER BY {_FILE_ORDER}", asset_ids):
+            out.setdefault(r[0], r[1])
+        return out
 
     def current_under(self, folder_prefix: str) -> list[str]:
         rows = self.db.execute("SELECT path FROM paths WHERE current=1 AND substr(path, 1, ?) = ?",
