@@ -133,6 +133,32 @@ def test_fulltext_takes_words_never_query_syntax(catalog):
     assert catalog.fulltext.search(["chorus"], True, 10) == [] and catalog.fulltext.fields(f2) == {}
 
 
+def test_filters_restrict_the_full_text_query_not_its_first_hits(catalog):
+    """Forty recordings say a word; the one the filters (or the kind) admit ranks last, below the
+    pool: the full-text paths still find it, because the filters restrict the query itself."""
+    from mediaground.search.fulltext import document_path, transcript_path
+    from mediaground.search.places import Allowed
+
+    weak = "a long day by the old harbour with many other words in it"
+    with catalog.transaction():
+        for i in range(40):
+            asset_id, last = f"a{i:02}", i == 39
+            catalog.assets.add(_asset(asset_id, "video" if last else "audio"))
+            file_id = _file(catalog, asset_id, f"/m/{i}.mp4", f"s{i}")
+            catalog.fulltext.set(file_id, asset_id, {"caption": weak} if last else {"title": "harbour harbour"})
+            catalog.audio.set(AudioInfo(asset_id, 2.0, 2.0, False, False, -20.0, "en", 0.99),
+                              [Segment(f"{asset_id}:seg:00000", asset_id, 0.0, 1.0, weak if last else "harbour", 0.9)])
+    target = catalog.files.path("/m/39.mp4").file_id
+    assert "a39" not in {a for _, a, _ in catalog.fulltext.search(["harbour"], True, 30)}  # ranked below
+    assert "a39" not in {a for a, _, _ in catalog.audio.search(["harbour"], True, 30)}
+    allowed = Allowed(frozenset({target}), ["a39"])
+    for kinds, admits in ((None, allowed), (["video"], None)):
+        assert [a for a, _ in document_path(catalog, ["harbour"], 5, kinds, admits)] == ["a39"]
+        assert [a for a, _ in transcript_path(catalog, ["harbour"], 5, kinds, admits)] == ["a39"]
+    assert catalog.fulltext.search(["harbour"], True, 5, file_ids=[]) == []
+    assert catalog.audio.search(["harbour"], True, 5, asset_ids=["a01"], kinds=["video"]) == []
+
+
 def test_each_file_keeps_its_own_record_and_a_rename_keeps_the_id(catalog):
     with catalog.transaction():
         catalog.assets.add(_asset("a1"))

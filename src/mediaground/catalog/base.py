@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Collection, Iterable, Iterator, Mapping, Sequence
 
 from mediaground.catalog.records import (
     Asset, AssetFilter, AudioInfo, FileRecord, FillResult, Quarantined, Segment, SpaceRecord, UnknownTerm,
@@ -397,9 +397,11 @@ class FullText(ABC):
     def fields_of_many(self, file_ids: Sequence[int]) -> dict[int, dict[str, str]]: ...
 
     @abstractmethod
-    def search(self, words: Sequence[str], all_words: bool, limit: int) -> list[tuple[int, str, float]]:
+    def search(self, words: Sequence[str], all_words: bool, limit: int, file_ids: Collection[int] | None = None,
+               kinds: Sequence[str] | None = None) -> list[tuple[int, str, float]]:
         """(file_id, asset_id, score) of documents that mention every word (or any, with all_words
-        False) as a word prefix; best first. Words are plain words, never query syntax."""
+        False) as a word prefix; best first. Words are plain words, never query syntax. Only the
+        files among `file_ids` and of assets of `kinds` (when given) count: the best `limit` of them."""
 
 
 class Audio(ABC):
@@ -426,8 +428,10 @@ class Audio(ABC):
     def has_segments(self) -> bool: ...
 
     @abstractmethod
-    def search(self, words: Sequence[str], all_words: bool, limit: int) -> list[tuple[str, str, float]]:
-        """(asset_id, chunk_id, score) of segments that say every word (or any); best first."""
+    def search(self, words: Sequence[str], all_words: bool, limit: int, asset_ids: Collection[str] | None = None,
+               kinds: Sequence[str] | None = None) -> list[tuple[str, str, float]]:
+        """(asset_id, chunk_id, score) of segments that say every word (or any); best first. Only
+        the assets among `asset_ids` and of `kinds` (when given) count: the best `limit` of them."""
 
 
 class Terms(ABC):
