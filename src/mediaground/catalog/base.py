@@ -114,9 +114,6 @@ class Files(ABC):
     def get(self, file_id: int) -> FileRecord | None: ...
 
     @abstractmethod
-    def get_many(self, file_ids: Sequence[int]) -> dict[int, FileRecord]: ...
-
-    @abstractmethod
     def of_asset(self, asset_id: str) -> list[FileRecord]:
         """Current files first, then most recently seen, then the newest record (file id). The
         first is the asset's display file: every list of an asset's files keeps this order, and
@@ -289,10 +286,6 @@ class Vectors(ABC):
     @abstractmethod
     def delete_space(self, space_id: str) -> None:
         """Write: every vector record of a space (a rebuild starts from none)."""
-
-    @abstractmethod
-    def sources(self, asset_id: str) -> dict[tuple[str, str], str]:
-        """(chunk_id, space_id) → what was embedded, for every vector of an asset."""
 
     @abstractmethod
     def source(self, chunk_id: str, space_id: str) -> str | None: ...

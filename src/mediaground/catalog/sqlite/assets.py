@@ -163,10 +163,6 @@ class SqlFiles(Files):
         row = self.db.execute(f"{_FILE_SELECT} WHERE p.file_id=?", (file_id,)).fetchone()
         return _file(row) if row else None
 
-    def get_many(self, file_ids: Sequence[int]) -> dict[int, FileRecord]:
-        return {r["file_id"]: _file(r) for r in rows_in(self.db, f"{_FILE_SELECT} WHERE p.file_id IN ({{in}})",
-                                                        file_ids)}
-
     def of_asset(self, asset_id: str) -> list[FileRecord]:
         return self.of_assets([asset_id]).get(asset_id, [])
 
