@@ -178,10 +178,6 @@ class Files(ABC):
         """(file_id, asset_id, lat, lon) of the searchable files the filter admits."""
 
     @abstractmethod
-    def located(self, kinds: Sequence[str] | None = None) -> list[tuple[int, str, float, float]]:
-        """(file_id, asset_id, lat, lon) of searchable files with trusted coordinates."""
-
-    @abstractmethod
     def any_located(self) -> bool: ...
 
     @abstractmethod

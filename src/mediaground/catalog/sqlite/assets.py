@@ -275,12 +275,6 @@ class SqlFiles(Files):
             sql += " AND v.lat IS NOT NULL"
         return [(r[0], r[1], r[2], r[3]) for r in self.db.execute(sql, args)]
 
-    def located(self, kinds: Sequence[str] | None = None) -> list[tuple[int, str, float, float]]:
-        where, args = kinds_clause(kinds, "a.kind", joiner=" AND ")
-        return [(r[0], r[1], r[2], r[3]) for r in self.db.execute(
-            "SELECT p.file_id, p.asset_id, v.lat, v.lon FROM paths p JOIN versions v ON v.file_sha256 = p.file_sha256"
-            f" JOIN assets a ON a.asset_id = p.asset_id WHERE v.lat IS NOT NULL AND {_SEARCHABLE}{where}", args)]
-
     def any_located(self) -> bool:
         return self.db.execute("SELECT 1 FROM versions WHERE lat IS NOT NULL LIMIT 1").fetchone() is not None
 
