@@ -109,6 +109,26 @@ def test_prefix_lookup_uses_the_id_order_and_ignores_case(catalog):
     assert catalog.assets.with_prefix("abc%") == []  # no wildcard: a prefix is only a prefix
 
 
+def test_an_id_or_a_unique_prefix_names_an_asset(catalog, tmp_path, monkeypatch):
+    from mediaground.errors import AssetNotFoundError
+    from mediaground.lookup import resolve, resolve_id
+
+    with catalog.transaction():
+        for asset_id in ("abc123000000", "abc123100000", "abd000000000"):
+            catalog.assets.add(_asset(asset_id))
+    assert resolve_id(catalog, "abd000") == "abd000000000" == resolve(catalog, "abd000").asset_id
+    assert resolve_id(catalog, "abc123000000") == "abc123000000"
+    with pytest.raises(AssetNotFoundError, match="matches several assets"):
+        resolve_id(catalog, "abc123")
+    with pytest.raises(AssetNotFoundError, match="no asset with ID 'abd00'"):
+        resolve_id(catalog, "abd00")  # too short to be a prefix
+    (tmp_path / "abd000").write_bytes(b"not indexed")
+    monkeypatch.chdir(tmp_path)
+    assert resolve_id(catalog, "abd000") == "abd000000000"  # never a path
+    with pytest.raises(AssetNotFoundError, match="not in the library"):
+        resolve(catalog, "abd000")  # resolve: a path first
+
+
 def test_fulltext_takes_words_never_query_syntax(catalog):
     with catalog.transaction():
         catalog.assets.add(_asset("a1"))
