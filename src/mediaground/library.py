@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator
 
 from mediaground.audit import Report, audit_alt_text, audit_geo, audit_labels, audit_pii
 from mediaground.catalog import Catalog, FileRecord, catalog_exists, open_catalog
-from mediaground.describe import describe
+from mediaground.describe import describe, spaces_by_id
 from mediaground.editing import edit_file
 from mediaground.errors import AssetNotFoundError, LibraryNotFoundError, MediagroundError
 from mediaground.index.lance import LanceIndex
@@ -204,8 +204,9 @@ class Library:
     def describe_files(self) -> Iterator[dict[str, Any]]:
         """`show` of every file that stands for its asset (current ones; the last seen of an asset
         whose files are gone), in asset order: what `export jsonld` publishes."""
+        spaces = spaces_by_id(self.catalog)  # one read for the whole export, not one per file
         for file in self.catalog.files.iter():
-            yield describe(self.catalog, file.asset_id, file)
+            yield describe(self.catalog, file.asset_id, file, spaces)
 
     def show(self, ref: str) -> dict[str, Any]:
         """An asset ID: the asset and all its files. A path: that file (and the asset it carries)."""
