@@ -55,6 +55,51 @@ def test_records_round_trip_and_batched_reads(catalog):
     assert catalog.assets.count(["image"]) == 5 and catalog.assets.count(["audio"]) == 0
 
 
+def test_files_are_read_in_pages_along_an_index(catalog):
+    """`Files.iter` with kinds: every searchable file once, in (asset, file id) order across pages
+    (a page may end inside an asset), and each page is a range of an index read in its order, so no
+    page sorts the library again (that made reading by kind quadratic in the pages)."""
+    with catalog.transaction():
+        for i in range(6):
+            asset_id = f"a{5 - i:05}"  # file ids do not follow asset order
+            catalog.assets.add(_asset(asset_id, "image" if i % 3 else "audio"))
+            for copy in range(3):
+                _file(catalog, asset_id, f"/m/{i}-{copy}.jpg", f"s{i}-{copy}")
+    images = {a.asset_id for a in catalog.assets.iter(["image"])}
+    statements: list[str] = []
+    catalog._db.set_trace_callback(statements.append)
+    got = [(f.asset_id, f.file_id) for f in catalog.files.iter(["image"], batch=2)]
+    catalog._db.set_trace_callback(None)
+    expected = sorted((f.asset_id, f.file_id) for a in images for f in catalog.files.of_asset(a))
+    assert got == expected and len(got) == 12
+    pages = {s for s in statements if s.lstrip().upper().startswith("SELECT")}
+    assert len(pages) == 7
+    for sql in pages:
+        plan = [r[3] for r in catalog._db.execute("EXPLAIN QUERY PLAN " + sql)]
+        assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+def test_one_display_file_for_copies_seen_in_the_same_second(catalog, monkeypatch):
+    """Every way of naming an asset's file for a person picks the same one, ties included."""
+    import mediaground.catalog.sqlite.assets as sql_assets
+
+    monkeypatch.setattr(sql_assets, "now", lambda: T0)  # both copies seen in the same second
+    with catalog.transaction():
+        catalog.assets.add(_asset("a1"))
+        _file(catalog, "a1", "/z/b.jpg", "s1")
+        _file(catalog, "a1", "/a/a.jpg", "s1")
+        catalog.assets.add(_asset("a2"))
+        _file(catalog, "a2", "/a/c.jpg", "s2")
+        _file(catalog, "a2", "/z/d.jpg", "s2")
+    for asset_id in ("a1", "a2"):
+        first = catalog.files.of_asset(asset_id)[0].path
+        assert catalog.files.display_path(asset_id) == first == catalog.files.display_paths([asset_id])[asset_id]
+        assert catalog.files.current_paths(asset_id)[0] == first
+        assert catalog.files.of_assets(["a1", "a2"])[asset_id][0].path == first
+        assert catalog.files.searchable([asset_id])[asset_id][0].path == first
+    assert catalog.files.display_paths(["a1", "a2"]) == {"a1": "/a/a.jpg", "a2": "/z/d.jpg"}  # the newer record
+
+
 def test_prefix_lookup_uses_the_id_order_and_ignores_case(catalog):
     with catalog.transaction():
         for asset_id in ("abc123000000", "abc124000000", "abd000000000"):
@@ -62,6 +107,26 @@ def test_prefix_lookup_uses_the_id_order_and_ignores_case(catalog):
     assert catalog.assets.with_prefix("ABC12") == ["abc123000000", "abc124000000"]
     assert catalog.assets.with_prefix("abc123") == ["abc123000000"]
     assert catalog.assets.with_prefix("abc%") == []  # no wildcard: a prefix is only a prefix
+
+
+def test_an_id_or_a_unique_prefix_names_an_asset(catalog, tmp_path, monkeypatch):
+    from mediaground.errors import AssetNotFoundError
+    from mediaground.lookup import resolve, resolve_id
+
+    with catalog.transaction():
+        for asset_id in ("abc123000000", "abc123100000", "abd000000000"):
+            catalog.assets.add(_asset(asset_id))
+    assert resolve_id(catalog, "abd000") == "abd000000000" == resolve(catalog, "abd000").asset_id
+    assert resolve_id(catalog, "abc123000000") == "abc123000000"
+    with pytest.raises(AssetNotFoundError, match="matches several assets"):
+        resolve_id(catalog, "abc123")
+    with pytest.raises(AssetNotFoundError, match="no asset with ID 'abd00'"):
+        resolve_id(catalog, "abd00")  # too short to be a prefix
+    (tmp_path / "abd000").write_bytes(b"not indexed")
+    monkeypatch.chdir(tmp_path)
+    assert resolve_id(catalog, "abd000") == "abd000000000"  # never a path
+    with pytest.raises(AssetNotFoundError, match="not in the library"):
+        resolve(catalog, "abd000")  # resolve: a path first
 
 
 def test_fulltext_takes_words_never_query_syntax(catalog):
@@ -86,6 +151,32 @@ def test_fulltext_takes_words_never_query_syntax(catalog):
     with catalog.transaction():
         catalog.fulltext.delete([f2])
     assert catalog.fulltext.search(["chorus"], True, 10) == [] and catalog.fulltext.fields(f2) == {}
+
+
+def test_filters_restrict_the_full_text_query_not_its_first_hits(catalog):
+    """Forty recordings say a word; the one the filters (or the kind) admit ranks last, below the
+    pool: the full-text paths still find it, because the filters restrict the query itself."""
+    from mediaground.search.fulltext import document_path, transcript_path
+    from mediaground.search.places import Allowed
+
+    weak = "a long day by the old harbour with many other words in it"
+    with catalog.transaction():
+        for i in range(40):
+            asset_id, last = f"a{i:02}", i == 39
+            catalog.assets.add(_asset(asset_id, "video" if last else "audio"))
+            file_id = _file(catalog, asset_id, f"/m/{i}.mp4", f"s{i}")
+            catalog.fulltext.set(file_id, asset_id, {"caption": weak} if last else {"title": "harbour harbour"})
+            catalog.audio.set(AudioInfo(asset_id, 2.0, 2.0, False, False, -20.0, "en", 0.99),
+                              [Segment(f"{asset_id}:seg:00000", asset_id, 0.0, 1.0, weak if last else "harbour", 0.9)])
+    target = catalog.files.path("/m/39.mp4").file_id
+    assert "a39" not in {a for _, a, _ in catalog.fulltext.search(["harbour"], True, 30)}  # ranked below
+    assert "a39" not in {a for a, _, _ in catalog.audio.search(["harbour"], True, 30)}
+    allowed = Allowed(frozenset({target}), ["a39"])
+    for kinds, admits in ((None, allowed), (["video"], None)):
+        assert [a for a, _ in document_path(catalog, ["harbour"], 5, kinds, admits)] == ["a39"]
+        assert [a for a, _ in transcript_path(catalog, ["harbour"], 5, kinds, admits)] == ["a39"]
+    assert catalog.fulltext.search(["harbour"], True, 5, file_ids=[]) == []
+    assert catalog.audio.search(["harbour"], True, 5, asset_ids=["a01"], kinds=["video"]) == []
 
 
 def test_each_file_keeps_its_own_record_and_a_rename_keeps_the_id(catalog):
@@ -191,6 +282,27 @@ def test_filters_judge_what_each_file_says(catalog):
     assert ids(date_to="2019") == ["a2"] and ids(has_gps=True) == ["a2"] and ids(creator="cy") == ["a2"]
     (file_id, asset_id, lat, lon), = catalog.files.filter(AssetFilter(has_gps=True))
     assert catalog.files.get(file_id).path == "/m/2-copy.jpg" and (lat, lon) == (50.0, 4.0)
+
+
+def test_date_to_keeps_every_date_it_is_a_prefix_of_and_the_index_answers(catalog):
+    dates = {"/m/1.jpg": "2019-01-31T23:59:59", "/m/2.jpg": "2019-02-01", "/m/3.jpg": "2019",
+             "/m/4.jpg": "2021-07-04T18:00:00+02:00", "/m/5.jpg": None}
+    with catalog.transaction():
+        for i, (path, date) in enumerate(dates.items()):
+            catalog.assets.add(_asset(f"a{i}"))
+            _file(catalog, f"a{i}", path, f"s{i}", date_created=date)
+    statements: list[str] = []
+    catalog._db.set_trace_callback(statements.append)
+    paths = lambda **f: sorted(catalog.files.get(i).path for i, _, _, _ in catalog.files.filter(AssetFilter(**f)))
+    assert paths(date_to="2019-01") == ["/m/1.jpg", "/m/3.jpg"]  # a year-only date is in its year's months
+    assert paths(date_to="2019-01-31") == ["/m/1.jpg", "/m/3.jpg"]  # the whole last day
+    assert paths(date_to="2019-01-30") == ["/m/3.jpg"] and paths(date_to="2018") == []
+    assert paths(date_from="2019-02", date_to="2019-02") == ["/m/2.jpg"]
+    assert paths(date_to="2021-07-04") == ["/m/1.jpg", "/m/2.jpg", "/m/3.jpg", "/m/4.jpg"]
+    catalog._db.set_trace_callback(None)
+    date_to = next(s for s in statements if "date_created" in s and "2018" in s)
+    plan = [r[3] for r in catalog._db.execute("EXPLAIN QUERY PLAN " + date_to)]
+    assert any("versions_date" in step for step in plan), plan
 
 
 def test_a_newer_catalog_is_refused(tmp_path):

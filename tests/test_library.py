@@ -70,21 +70,94 @@ def test_kill_9_mid_ingest_then_resume_gives_a_consistent_library(tmp_path):
         _consistency(lib)
 
 
-def test_orphans_from_a_crash_are_reconciled(fake_lib, media_dir):
-    fake_lib.ingest([media_dir], workers=0)
-    space = fake_lib.spaces.image_space
+def _leave_orphans(lib: Library) -> Path:
+    """What a batch killed between its store/vector writes and its catalog commit leaves behind."""
     from mediaground.index.base import VectorRow
+    from mediaground.maintenance import IN_FLIGHT
 
-    # what a crash between the vector write and the catalog commit leaves behind
-    fake_lib.index.upsert(space.id, space.dim, [VectorRow("ghost:image", "ghost", "image", "image",
-                                                          np.ones(space.dim, np.float32), "numpy")])
-    stray = fake_lib.store.objects / "ab" / ("ab" + "0" * 62)
+    with lib.catalog.transaction():
+        lib.catalog.settings.set(IN_FLIGHT, "1")  # the batch had marked its writes in flight
+    space = lib.spaces.image_space
+    lib.index.upsert(space.id, space.dim, [VectorRow("ghost:image", "ghost", "image", "image",
+                                                     np.ones(space.dim, np.float32), "numpy")])
+    stray = lib.store.objects / "ab" / ("ab" + "0" * 62)
     stray.parent.mkdir(parents=True, exist_ok=True)
     stray.write_bytes(b"half")
     (stray.parent / ".incoming.xyz").write_bytes(b"partial")
+    return stray
+
+
+def test_orphans_from_a_crash_are_reconciled(fake_lib, media_dir):
+    from mediaground.maintenance import IN_FLIGHT
+
+    fake_lib.ingest([media_dir], workers=0)
+    _leave_orphans(fake_lib)
     removed = fake_lib.reconcile()
     assert removed == {"vectors": 1, "objects": 1, "temp_files": 1}
+    assert fake_lib.catalog.settings.get(IN_FLIGHT) == "0"  # nothing left in flight
     _consistency(fake_lib)
+
+
+def _count_reconciles(monkeypatch) -> list[int]:
+    """Each full reconcile from here on appends to the list (whichever way it is reached)."""
+    from mediaground import maintenance
+
+    calls: list[int] = []
+    real, real_method = maintenance.reconcile, Library.reconcile
+    monkeypatch.setattr(maintenance, "reconcile", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(Library, "reconcile", lambda self: calls.append(1) or real_method(self))
+    return calls
+
+
+def test_an_interrupted_batch_is_cleaned_by_the_next_ingest(fake_lib, media_dir):
+    from mediaground.maintenance import IN_FLIGHT
+
+    fake_lib.ingest([media_dir], workers=0)
+    stray = _leave_orphans(fake_lib)
+    fake_lib.ingest([media_dir], workers=0)
+    assert "ghost:image" not in fake_lib.index.chunk_ids(fake_lib.spaces.image_space.id)
+    assert not stray.exists() and not (stray.parent / ".incoming.xyz").exists()
+    assert fake_lib.catalog.settings.get(IN_FLIGHT) == "0"
+    _consistency(fake_lib)
+
+
+def test_work_that_raises_leaves_the_marker_for_the_next_run(fake_lib, media_dir, monkeypatch):
+    from mediaground import maintenance
+    from mediaground.ingest.run import Ingestor
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("interrupted")
+
+    monkeypatch.setattr(Ingestor, "run", fail)
+    with pytest.raises(RuntimeError):
+        fake_lib.ingest([media_dir], workers=0)
+    assert fake_lib.catalog.settings.get(maintenance.IN_FLIGHT) == "1"
+    monkeypatch.undo()
+    calls = _count_reconciles(monkeypatch)
+    fake_lib.ingest([media_dir], workers=0)
+    assert calls == [1] and fake_lib.catalog.settings.get(maintenance.IN_FLIGHT) == "0"
+
+
+def test_an_ingest_after_one_that_finished_does_not_reconcile(fake_lib, media_dir, monkeypatch):
+    calls = _count_reconciles(monkeypatch)
+    fake_lib.ingest([media_dir], workers=0)
+    make_image(media_dir / "orange.jpg", "orange", seed=40)
+    assert fake_lib.ingest([media_dir], workers=0).added == 1
+    assert fake_lib.edit_metadata(str(media_dir / "red.jpg"), {"title": "Red"})["changes"]  # re-ingests it
+    fake_lib.reindex()
+    assert calls == []
+
+
+def test_a_library_from_before_the_marker_is_reconciled_once(fake_lib, media_dir, monkeypatch):
+    from mediaground import maintenance
+
+    fake_lib.ingest([media_dir], workers=0)
+    with fake_lib.catalog.transaction():
+        fake_lib.catalog.settings.delete(maintenance.IN_FLIGHT)
+    calls = _count_reconciles(monkeypatch)
+    fake_lib.ingest([media_dir], workers=0)
+    fake_lib.ingest([media_dir], workers=0)
+    assert calls == [1]
 
 
 def test_spaces_are_pinned_and_a_changed_model_is_refused(fake_lib, media_dir, monkeypatch):

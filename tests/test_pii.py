@@ -309,6 +309,27 @@ def test_audit_pii_reports_tags_text_ocr_faces_transcripts(pii_lib):
     assert report.findings[0].severity == 0.95  # worst first
 
 
+def test_a_finding_about_the_sound_points_to_the_display_file(fake_lib, tmp_path, monkeypatch):
+    """Two copies of a recording seen in the same second: what is said in it is reported at the file
+    `show` and search describe the asset by, not at another copy."""
+    import mediaground.catalog.sqlite.assets as sql_assets
+    from fakes import FakeAudio
+    from mediaground.audit import audit_pii
+
+    root = tmp_path / "media"
+    write_wav(root / "a" / "a.wav", tone(440, 4.0))
+    (root / "z").mkdir()
+    shutil.copy(root / "a" / "a.wav", root / "z" / "b.wav")
+    monkeypatch.setattr(FakeAudio, "transcribe", fake_transcript("please call me on 0471 12 34 56 tomorrow", 1.0, 3.5))
+    monkeypatch.setattr(sql_assets, "now", lambda: "2026-01-01T00:00:00+00:00")
+    assert fake_lib.ingest([root], workers=0).added == 1
+    asset_id = fake_lib.resolve(str(root / "z" / "b.wav"))
+    shown = fake_lib.show(asset_id)["path"]
+    (said,) = [f for f in audit_pii(fake_lib.catalog, fake_lib.store, ocr=False, faces=False).findings
+               if f.kind == "phone"]
+    assert said.path == shown == fake_lib.search("tomorrow")[0].path == fake_lib.catalog.files.display_path(asset_id)
+
+
 def test_ocr_text_is_cached_in_the_catalog(pii_lib, monkeypatch):
     from mediaground.audit import audit_pii
     from mediaground.privacy import ocr

@@ -9,22 +9,29 @@ each one, and the history.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
-from mediaground.catalog import Catalog, FileRecord
+from mediaground.catalog import Catalog, FileRecord, SpaceRecord
 from mediaground.errors import AssetNotFoundError
 
 NOT_READ = ("an older mediaground did not keep what this file's tags say; "
             "run `mediaground index` on its folder to read them")
 
 
-def describe(catalog: Catalog, asset_id: str, file: FileRecord | None = None) -> dict[str, Any]:
+def spaces_by_id(catalog: Catalog) -> dict[str, SpaceRecord]:
+    """The catalog's spaces by id: what `describe` cites each vector's pinned space from."""
+    return {r.space_id: r for r in catalog.spaces.all()}
+
+
+def describe(catalog: Catalog, asset_id: str, file: FileRecord | None = None,
+             spaces: Mapping[str, SpaceRecord] | None = None) -> dict[str, Any]:
+    """`spaces`: `spaces_by_id(catalog)`, read once by a caller that describes many files."""
     asset = catalog.assets.get(asset_id)
     if asset is None:
         raise AssetNotFoundError(f"no asset with ID {asset_id!r}")
-    files = catalog.files.of_asset(asset_id)  # current first, then most recently seen
+    files = catalog.files.of_asset(asset_id)  # the display file first (see Files.of_asset)
     described = file or (files[0] if files else None)
-    spaces = {r.space_id: r for r in catalog.spaces.all()}
+    spaces = spaces if spaces is not None else spaces_by_id(catalog)
     audio = catalog.audio.info(asset_id)
     out: dict[str, Any] = {
         "asset_id": asset_id,

@@ -9,13 +9,14 @@ library's write lock: a second writer is refused, never mixed.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from mediaground.audit import Report, audit_alt_text, audit_geo, audit_labels, audit_pii
 from mediaground.catalog import Catalog, FileRecord, catalog_exists, open_catalog
-from mediaground.describe import describe
+from mediaground.describe import describe, spaces_by_id
 from mediaground.editing import edit_file
 from mediaground.errors import AssetNotFoundError, LibraryNotFoundError, MediagroundError
 from mediaground.index.lance import LanceIndex
@@ -23,7 +24,7 @@ from mediaground.ingest.renormalize import renormalize
 from mediaground.ingest.run import IngestReport, Ingestor
 from mediaground.lock import write_lock
 from mediaground.lookup import resolve, resolve_asset
-from mediaground.maintenance import reconcile
+from mediaground.maintenance import mark_settled, reconcile, writes_in_flight
 from mediaground.metadata.edits import parse_edits
 from mediaground.models.registry import canonical_spec
 from mediaground.progress import ProgressFn
@@ -69,6 +70,7 @@ class Library:
             for role, spec in specs.items():
                 catalog.settings.set(f"{role}_model", spec)
             catalog.settings.set("link", link)
+            mark_settled(catalog)
         return cls(root, catalog)
 
     @classmethod
@@ -93,11 +95,17 @@ class Library:
         """One writer at a time: a second ingest/reindex on the same library is refused, not mixed."""
         return write_lock(self.root)
 
+    @contextmanager
+    def _writing_vectors(self) -> Iterator[None]:
+        """The write lock, for work that writes store objects or vectors beside the catalog: what an
+        interrupted run of such work left behind is reconciled first (see maintenance)."""
+        with self.writing(), writes_in_flight(self.catalog, self.index, self.store):
+            yield
+
     # --- ingest -----------------------------------------------------------------------------
     def ingest(self, inputs: Iterable[str | os.PathLike], progress: ProgressFn | None = None,
                workers: int | None = None) -> IngestReport:
-        with self.writing():
-            self.reconcile()
+        with self._writing_vectors():
             ingestor = Ingestor(self.catalog, self.index, self.store, self.spaces, self.root, workers=workers)
             report = ingestor.run(inputs, progress)
             try:
@@ -169,7 +177,7 @@ class Library:
         """Install `vocab` as the library's taxonomy.yaml (see `taxonomy_path`) and apply it to every
         record (files are not touched); added and shadow spaces catch up. Returns counts:
         {"assets", "changed", "reembedded", "unknown_terms"}."""
-        with self.writing():
+        with self._writing_vectors():
             install_vocabulary(self.root, vocab)
             counts = renormalize(self.catalog, self.index, self.spaces, vocab)
             if counts["changed"]:
@@ -196,8 +204,9 @@ class Library:
     def describe_files(self) -> Iterator[dict[str, Any]]:
         """`show` of every file that stands for its asset (current ones; the last seen of an asset
         whose files are gone), in asset order: what `export jsonld` publishes."""
+        spaces = spaces_by_id(self.catalog)  # one read for the whole export, not one per file
         for file in self.catalog.files.iter():
-            yield describe(self.catalog, file.asset_id, file)
+            yield describe(self.catalog, file.asset_id, file, spaces)
 
     def show(self, ref: str) -> dict[str, Any]:
         """An asset ID: the asset and all its files. A path: that file (and the asset it carries)."""
@@ -230,7 +239,7 @@ class Library:
     def reindex(self, progress: ProgressFn | None = None, space: str | None = None) -> dict[str, int]:
         """Re-embed from the stored originals and the catalog: every active space, or one space
         (any status but retired) with `space=` — the same vectors again, from the pinned spec."""
-        with self.writing():
+        with self._writing_vectors():
             if space is not None:
                 return self.filler.fill(self.spaces.resolve(space), progress, rebuild=True)
             return reindex(self.filler, progress)
@@ -243,24 +252,24 @@ class Library:
     def migrate(self, spec: str, role: str | None = None, queries: list[str] | None = None,
                 progress: ProgressFn | None = None) -> dict[str, Any]:
         """Build (or resume) the shadow space for a model spec and write its drift report."""
-        with self.writing():
+        with self._writing_vectors():
             return lifecycle.migrate(self.filler, spec, role, queries, progress, self.root / MIGRATION_REPORTS)
 
     def activate(self, ref: str, force: bool = False) -> dict[str, Any]:
-        with self.writing():
+        with self._writing_vectors():
             return lifecycle.activate(self.filler, ref, force)
 
     def rollback(self, role: str = "image") -> dict[str, Any]:
-        with self.writing():
+        with self._writing_vectors():
             return lifecycle.rollback(self.catalog, self.index, self.spaces, role)
 
     def retire(self, ref: str | None = None) -> list[str]:
-        with self.writing():
+        with self._writing_vectors():
             return lifecycle.retire(self.catalog, self.index, self.spaces, ref)
 
     def finish_pending(self) -> int:
         """Finish an interrupted space switch (label bridges of a new image space)."""
-        with self.writing():
+        with self._writing_vectors():
             return lifecycle.finish_pending(self.catalog, self.index, self.spaces)
 
     def spaces_report(self, today: date | str | None = None) -> list[dict[str, Any]]:
@@ -270,6 +279,11 @@ class Library:
         return doctor(self.catalog, self.index, today)
 
     def reconcile(self) -> dict[str, int]:
-        """Remove what a crash may have left behind: vectors and store objects the catalog lacks."""
-        return reconcile(self.catalog, self.index, self.store)
+        """Remove what a crash may have left behind: vectors and store objects the catalog lacks.
+        Work that writes them runs this itself when the last such work was interrupted."""
+        with self.writing():  # never beside a writer: its objects and vectors are not committed yet
+            removed = reconcile(self.catalog, self.index, self.store)
+            with self.catalog.transaction():
+                mark_settled(self.catalog)
+        return removed
 

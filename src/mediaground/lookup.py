@@ -36,12 +36,20 @@ def resolve(catalog: Catalog, ref: str) -> Ref:
         if version is not None:
             return Ref(version.asset_id, None, resolved)
         raise AssetNotFoundError(f"{ref} is not in the library (index it first)")
+    return Ref(resolve_id(catalog, ref, "no asset with ID or path"))
+
+
+def resolve_id(catalog: Catalog, ref: str, not_found: str = "no asset with ID") -> str:
+    """An asset ID or a unique prefix of one (MIN_PREFIX characters or more) → asset ID; never a
+    path. Otherwise AssetNotFoundError, saying `not_found` and the ref."""
+    if catalog.assets.get(ref) is not None:
+        return ref
     matches = catalog.assets.with_prefix(ref) if len(ref) >= MIN_PREFIX else []
     if len(matches) == 1:
-        return Ref(matches[0])
+        return matches[0]
     if len(matches) > 1:
         raise AssetNotFoundError(f"{ref!r} matches several assets; give more characters")
-    raise AssetNotFoundError(f"no asset with ID or path {ref!r}")
+    raise AssetNotFoundError(f"{not_found} {ref!r}")
 
 
 def resolve_asset(catalog: Catalog, ref: str) -> str:

@@ -35,12 +35,13 @@ from mediaground.errors import (AssetNotFoundError, BadMediaError, LibraryNotFou
                                 ModelError)
 from mediaground.geo.points import parse_bbox, parse_point
 from mediaground.library import Library
+from mediaground.lookup import MIN_PREFIX, resolve_id
 from mediaground.metadata.edits import MetadataWriteError
 from mediaground.metadata.jsonld import to_jsonld
 from mediaground.web import mount
 
 TOKEN_COOKIE = "mediaground_token"
-_ASSET_REF = re.compile(r"[0-9a-f]{6,64}")
+_ASSET_REF = re.compile(rf"[0-9a-f]{{{MIN_PREFIX},64}}")
 _UPLOAD_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}")
 _MAX_LIMIT = 200
 _STATUS_TYPES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -93,14 +94,7 @@ def _resolve(lib: Library, ref: str) -> str:
     """An asset ID or a unique prefix of one (6+ hex digits) -> asset ID. Never a path."""
     if not _ASSET_REF.fullmatch(ref):
         raise AssetNotFoundError(f"no asset with ID {ref[:80]!r}")
-    if lib.catalog.assets.get(ref) is not None:
-        return ref
-    matches = lib.catalog.assets.with_prefix(ref)
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        raise AssetNotFoundError(f"{ref!r} matches several assets; give more characters")
-    raise AssetNotFoundError(f"no asset with ID {ref!r}")
+    return resolve_id(lib.catalog, ref)
 
 
 def _media_file(lib: Library, asset_id: str, file: FileRecord | None = None) -> tuple[Path, str]:

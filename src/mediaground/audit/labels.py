@@ -44,7 +44,7 @@ import pyexiv2
 
 from mediaground.audit.findings import Finding, Report, count_by_kind
 from mediaground.catalog import Catalog
-from mediaground.describe import describe
+from mediaground.describe import describe, spaces_by_id
 from mediaground.errors import MediagroundError
 from mediaground.metadata.jsonld import to_jsonld
 from mediaground.metadata.read import _redecode  # one reading of exiv2 text everywhere
@@ -144,6 +144,7 @@ def audit_labels(catalog: Catalog, library_root: Path, vocab: Vocabulary | None 
     findings: list[Finding] = []
     checked = unreadable = files = 0
     formats: dict[str, tuple[str, str]] = {}
+    spaces = spaces_by_id(catalog) if check_jsonld else None  # read once, not per file
     for file in catalog.files.iter():
         files += 1
         asset_id, path = file.asset_id, file.path
@@ -215,7 +216,7 @@ def audit_labels(catalog: Catalog, library_root: Path, vocab: Vocabulary | None 
         # what the library publishes
         if check_jsonld:
             try:
-                published = to_jsonld(describe(catalog, asset_id, file)).get("keywords") or []
+                published = to_jsonld(describe(catalog, asset_id, file, spaces)).get("keywords") or []
             except Exception as exc:  # noqa: BLE001 - a broken record is a finding elsewhere, not a crash here
                 published = None
                 add("jsonld-mismatch", f"the JSON-LD could not be built: {type(exc).__name__}: {exc}")

@@ -137,7 +137,7 @@ def audit_pii(catalog: Catalog, store: ContentStore, ocr: bool = True, faces: bo
         asset = catalog.assets.get(asset_id)
         assets += 1
         kind, fmt = asset.kind, asset.format
-        display, display_file = files[0].path, files[0].file_id
+        display = catalog.files.display_path(asset_id)  # findings about the pixels or sound point there
         seen: set[str] = set()
 
         def add(kind_: str, detail: str, severity: float, source: str, field: str | None, key: str | None = None,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Collection, Iterable, Iterator, Mapping, Sequence
 
 from mediaground.catalog.records import (
     Asset, AssetFilter, AudioInfo, FileRecord, FillResult, Quarantined, Segment, SpaceRecord, UnknownTerm,
@@ -114,11 +114,10 @@ class Files(ABC):
     def get(self, file_id: int) -> FileRecord | None: ...
 
     @abstractmethod
-    def get_many(self, file_ids: Sequence[int]) -> dict[int, FileRecord]: ...
-
-    @abstractmethod
     def of_asset(self, asset_id: str) -> list[FileRecord]:
-        """Current files first, then most recently seen."""
+        """Current files first, then most recently seen, then the newest record (file id). The
+        first is the asset's display file: every list of an asset's files keeps this order, and
+        `display_path` is its first path."""
 
     @abstractmethod
     def of_assets(self, asset_ids: Sequence[str]) -> dict[str, list[FileRecord]]:
@@ -139,11 +138,13 @@ class Files(ABC):
     def of_version(self, file_sha256: str) -> list[FileRecord]: ...
 
     @abstractmethod
-    def current_paths(self, asset_id: str) -> list[str]: ...
+    def current_paths(self, asset_id: str) -> list[str]:
+        """In `of_asset` order."""
 
     @abstractmethod
     def display_path(self, asset_id: str) -> str | None:
-        """Where to point a person: a current path, else the last place the asset was seen."""
+        """Where to point a person: the path of the asset's display file (the first of `of_asset`:
+        a current path, else the last place the asset was seen)."""
 
     @abstractmethod
     def display_paths(self, asset_ids: Sequence[str]) -> dict[str, str]:
@@ -175,10 +176,6 @@ class Files(ABC):
     @abstractmethod
     def filter(self, f: AssetFilter) -> list[tuple[int, str, float | None, float | None]]:
         """(file_id, asset_id, lat, lon) of the searchable files the filter admits."""
-
-    @abstractmethod
-    def located(self, kinds: Sequence[str] | None = None) -> list[tuple[int, str, float, float]]:
-        """(file_id, asset_id, lat, lon) of searchable files with trusted coordinates."""
 
     @abstractmethod
     def any_located(self) -> bool: ...
@@ -287,10 +284,6 @@ class Vectors(ABC):
         """Write: every vector record of a space (a rebuild starts from none)."""
 
     @abstractmethod
-    def sources(self, asset_id: str) -> dict[tuple[str, str], str]:
-        """(chunk_id, space_id) → what was embedded, for every vector of an asset."""
-
-    @abstractmethod
     def source(self, chunk_id: str, space_id: str) -> str | None: ...
 
     @abstractmethod
@@ -393,9 +386,11 @@ class FullText(ABC):
     def fields_of_many(self, file_ids: Sequence[int]) -> dict[int, dict[str, str]]: ...
 
     @abstractmethod
-    def search(self, words: Sequence[str], all_words: bool, limit: int) -> list[tuple[int, str, float]]:
+    def search(self, words: Sequence[str], all_words: bool, limit: int, file_ids: Collection[int] | None = None,
+               kinds: Sequence[str] | None = None) -> list[tuple[int, str, float]]:
         """(file_id, asset_id, score) of documents that mention every word (or any, with all_words
-        False) as a word prefix; best first. Words are plain words, never query syntax."""
+        False) as a word prefix; best first. Words are plain words, never query syntax. Only the
+        files among `file_ids` and of assets of `kinds` (when given) count: the best `limit` of them."""
 
 
 class Audio(ABC):
@@ -422,8 +417,10 @@ class Audio(ABC):
     def has_segments(self) -> bool: ...
 
     @abstractmethod
-    def search(self, words: Sequence[str], all_words: bool, limit: int) -> list[tuple[str, str, float]]:
-        """(asset_id, chunk_id, score) of segments that say every word (or any); best first."""
+    def search(self, words: Sequence[str], all_words: bool, limit: int, asset_ids: Collection[str] | None = None,
+               kinds: Sequence[str] | None = None) -> list[tuple[str, str, float]]:
+        """(asset_id, chunk_id, score) of segments that say every word (or any); best first. Only
+        the assets among `asset_ids` and of `kinds` (when given) count: the best `limit` of them."""
 
 
 class Terms(ABC):

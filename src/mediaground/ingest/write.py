@@ -26,7 +26,7 @@ from mediaground.index.base import VectorIndex, text_chunk_id
 from mediaground.ingest.embed import BatchVectors, text_sha
 from mediaground.ingest.extract import Prepared
 from mediaground.ingest.normalize import trusted_point
-from mediaground.metadata.document import SearchDocument
+from mediaground.metadata.document import SearchDocument, embedded_text
 from mediaground.spaces.active import ActiveSpaces
 from mediaground.store.content import ContentStore
 from mediaground.taxonomy.normalize import IngestVocabulary
@@ -187,7 +187,7 @@ def rewrite_records(catalog: Catalog, index: VectorIndex, spaces: ActiveSpaces,
     holding = catalog.files.searchable(asset_ids)
     files = {v.file_sha256: [f for f in holding.get(v.asset_id, []) if f.file_sha256 == v.file_sha256]
              for v, _ in changed}
-    texts = [(v.asset_id, assets[v.asset_id].kind, v.file_sha256, SearchDocument.build(md, None, None).text)
+    texts = [(v.asset_id, assets[v.asset_id].kind, v.file_sha256, embedded_text(md))
              for v, md in changed if files[v.file_sha256]]
     vectors = BatchVectors()
     text_vectors(catalog, spaces, texts, vectors)

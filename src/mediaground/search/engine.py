@@ -51,7 +51,7 @@ def search(catalog: Catalog, index: VectorIndex, spaces: ActiveSpaces, q: Query)
         for space in primary[1:]:
             if "text" in spaces.model_for(space).inputs:
                 ranked.append(added_path(catalog, index, spaces, space, words_only, None, pool, kinds, assets))
-    ranked.append(geo_path(catalog, q, kinds, allowed))
+    ranked.append(geo_path(catalog, q, allowed))
     if not q.ranks_anything and allowed is not None:
         ranked.append(listing(catalog, kinds, allowed))
     return hydrate(catalog, fuse([r for r in ranked if r], q.limit), allowed)

@@ -17,11 +17,12 @@ from mediaground.search.vectors import MOMENTS, trust_less, unsure_transcripts
 def document_path(catalog: Catalog, words: list[str], pool: int, kinds: Sequence[str] | None,
                   allowed: Allowed | None) -> Ranking:
     """Files whose document mentions the words, one candidate per asset (its best file first; other
-    files of the asset that matched too are named after it)."""
-    hits = _all_then_any(lambda all_words: catalog.fulltext.search(words, all_words, pool * 2), words, key=0)
-    if allowed is not None:
-        hits = [h for h in hits if h[0] in allowed.files]
-    order = _admitted(catalog, list(dict.fromkeys(h[1] for h in hits)), kinds, None)[:pool]
+    files of the asset that matched too are named after it). The filters and kinds restrict the
+    full-text query itself, so a file they admit is never cut by the hits they do not."""
+    files_in = allowed.files if allowed is not None else None
+    hits = _all_then_any(lambda all_words: catalog.fulltext.search(words, all_words, pool * 2, files_in, kinds),
+                         words, key=0)
+    order = list(dict.fromkeys(h[1] for h in hits))[:pool]
     files: dict[str, list[int]] = {}
     for file_id, asset_id, _ in hits:
         files.setdefault(asset_id, []).append(file_id)
@@ -38,12 +39,11 @@ def transcript_path(catalog: Catalog, words: list[str], pool: int, kinds: Sequen
     """Transcript segments that say the query's words; one candidate per recording, best first."""
     if not catalog.audio.has_segments():
         return None
-    hits = _all_then_any(lambda all_words: catalog.audio.search(words, all_words, pool * 3), words, key=1)
-    admitted = set(_admitted(catalog, list(dict.fromkeys(h[0] for h in hits)), kinds,
-                             allowed.assets if allowed is not None else None))
-    hits = [h for h in hits if h[0] in admitted]
+    assets_in = allowed.assets if allowed is not None else None
+    hits = _all_then_any(lambda all_words: catalog.audio.search(words, all_words, pool * 3, assets_in, kinds),
+                         words, key=1)
     segments = catalog.audio.segments_by_id([c for _, c, _ in hits])
-    unsure = unsure_transcripts(catalog, list(admitted))
+    unsure = unsure_transcripts(catalog, list(dict.fromkeys(h[0] for h in hits)))
     by_asset: dict[str, Candidate] = {}
     for asset_id, chunk_id, _ in hits:
         seg = segments.get(chunk_id)
@@ -68,18 +68,6 @@ def _all_then_any(search, words: list[str], key: int) -> list:
         seen = {h[key] for h in hits}
         hits += [h for h in search(False) if h[key] not in seen]
     return hits
-
-
-def _admitted(catalog: Catalog, asset_ids: list[str], kinds: Sequence[str] | None,
-              allowed: Sequence[str] | None) -> list[str]:
-    """The assets (in order) that the filters and kinds admit."""
-    if allowed is not None:
-        allowed_set = set(allowed)
-        asset_ids = [a for a in asset_ids if a in allowed_set]
-    if kinds:
-        assets = catalog.assets.get_many(asset_ids)
-        asset_ids = [a for a in asset_ids if a in assets and assets[a].kind in kinds]
-    return asset_ids
 
 
 def _why(fields: dict[str, str], words: list[str]) -> tuple[list[str], int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from mediaground.catalog import Catalog
+from mediaground.catalog import AssetFilter, Catalog
 from mediaground.geo.gazetteer import find_place_in_query
 from mediaground.geo.points import haversine_km, in_bbox
 from mediaground.search.fuse import Candidate, Ranking
@@ -44,7 +44,7 @@ def listing(catalog: Catalog, kinds: Sequence[str] | None, allowed: Allowed) -> 
     return list(by_asset.items())
 
 
-def geo_path(catalog: Catalog, q: Query, kinds: Sequence[str] | None, allowed: Allowed | None) -> Ranking | None:
+def geo_path(catalog: Catalog, q: Query, allowed: Allowed | None) -> Ranking | None:
     """Located files by distance: from --near, or from a place named in the text query (resolved
     in the offline gazetteer), within PLACE_RADIUS_KM of it; one candidate per asset, its nearest
     file first."""
@@ -62,7 +62,7 @@ def geo_path(catalog: Catalog, q: Query, kinds: Sequence[str] | None, allowed: A
     if centre is None:
         return None
     scored = []
-    for file_id, asset_id, lat, lon in catalog.files.located(kinds):
+    for file_id, asset_id, lat, lon in catalog.files.filter(AssetFilter(kind=q.kind, located=True)):
         if allowed is not None and file_id not in allowed.files:
             continue
         d = haversine_km(centre, (lat, lon))

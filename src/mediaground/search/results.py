@@ -48,7 +48,7 @@ def cited_file(files: list[FileRecord], cand: Candidate, allowed: Allowed | None
     for file_id in cand.files:
         if file_id in by_id:
             return by_id[file_id]
-    return admitted[0] if admitted else None  # files come current first, then most recently seen
+    return admitted[0] if admitted else None  # files come in of_asset order: the display file first
 
 
 def hydrate(catalog: Catalog, best: list[tuple[str, Candidate]], allowed: Allowed | None = None) -> list[Result]:

@@ -116,10 +116,6 @@ class SqlVectors(Vectors):
     def delete_space(self, space_id: str) -> None:
         self.db.execute("DELETE FROM vectors WHERE space_id=?", (space_id,))
 
-    def sources(self, asset_id: str) -> dict[tuple[str, str], str]:
-        rows = self.db.execute("SELECT chunk_id, space_id, source_sha FROM vectors WHERE asset_id=?", (asset_id,))
-        return {(r[0], r[1]): r[2] for r in rows}
-
     def source(self, chunk_id: str, space_id: str) -> str | None:
         row = self.db.execute("SELECT source_sha FROM vectors WHERE chunk_id=? AND space_id=?",
                               (chunk_id, space_id)).fetchone()

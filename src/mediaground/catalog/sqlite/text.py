@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Mapping, Sequence
+from typing import Collection, Mapping, Sequence
 
 from mediaground.catalog.base import FTS_COLUMNS, Audio, FullText
 from mediaground.catalog.records import AudioInfo, Segment
-from mediaground.catalog.sqlite.common import rows_in
+from mediaground.catalog.sqlite.common import marks, rows_in
 
 # bm25 weights follow the table's columns (asset_id first, unindexed), then FTS_COLUMNS
 _BM25 = "bm25(file_fts, 0, 3.0, 2.0, 2.0, 1.0, 1.0, 1.0, 0.5, 0.5)"
@@ -22,6 +22,22 @@ def match_expression(words: Sequence[str], all_words: bool) -> str:
     """'"w1"* AND "w2"*' (or OR): every word a quoted prefix term."""
     op = " AND " if all_words else " OR "
     return op.join('"' + w.replace('"', '""') + '"*' for w in words)
+
+
+def _within(table: str, key: str, keys: Collection | None, kinds: Sequence[str] | None) -> tuple[str, str, list]:
+    """(join, conditions, args) that keep a full-text query to rows whose `key` column is among
+    `keys` and whose asset is of `kinds`, before its ORDER BY rank LIMIT. The key list is one JSON
+    parameter (any size); its `+` keeps it a test on the matches: offered to FTS5 as a rowid
+    constraint, the MATCH would run once per key."""
+    join, where, args = "", "", []
+    if kinds:
+        join = f" JOIN assets a ON a.asset_id = {table}.asset_id"
+        where += f" AND a.kind IN ({marks(len(kinds))})"
+        args += list(kinds)
+    if keys is not None:
+        where += f" AND +{table}.{key} IN (SELECT value FROM json_each(?))"
+        args.append(json.dumps(list(keys)))
+    return join, where, args
 
 
 class SqlFullText(FullText):
@@ -47,11 +63,14 @@ class SqlFullText(FullText):
                        file_ids)
         return {r[0]: dict(zip(FTS_COLUMNS, tuple(r)[1:])) for r in rows}
 
-    def search(self, words: Sequence[str], all_words: bool, limit: int) -> list[tuple[int, str, float]]:
+    def search(self, words: Sequence[str], all_words: bool, limit: int, file_ids: Collection[int] | None = None,
+               kinds: Sequence[str] | None = None) -> list[tuple[int, str, float]]:
         if not words:
             return []
-        rows = self.db.execute(f"SELECT rowid, asset_id, {_BM25} AS rank FROM file_fts WHERE file_fts MATCH ?"
-                               " ORDER BY rank LIMIT ?", (match_expression(words, all_words), limit)).fetchall()
+        join, where, args = _within("file_fts", "rowid", file_ids, kinds)
+        rows = self.db.execute(f"SELECT file_fts.rowid, file_fts.asset_id, {_BM25} AS rank FROM file_fts{join}"
+                               f" WHERE file_fts MATCH ?{where} ORDER BY rank LIMIT ?",
+                               (match_expression(words, all_words), *args, limit)).fetchall()
         return [(r[0], r[1], -r[2]) for r in rows]
 
 
@@ -100,10 +119,12 @@ class SqlAudio(Audio):
     def has_segments(self) -> bool:
         return self.db.execute("SELECT 1 FROM segments LIMIT 1").fetchone() is not None
 
-    def search(self, words: Sequence[str], all_words: bool, limit: int) -> list[tuple[str, str, float]]:
+    def search(self, words: Sequence[str], all_words: bool, limit: int, asset_ids: Collection[str] | None = None,
+               kinds: Sequence[str] | None = None) -> list[tuple[str, str, float]]:
         if not words:
             return []
-        rows = self.db.execute("SELECT asset_id, chunk_id, bm25(segments_fts) AS rank FROM segments_fts"
-                               " WHERE segments_fts MATCH ? ORDER BY rank LIMIT ?",
-                               (match_expression(words, all_words), limit)).fetchall()
+        join, where, args = _within("segments_fts", "asset_id", asset_ids, kinds)
+        rows = self.db.execute(f"SELECT segments_fts.asset_id, segments_fts.chunk_id, bm25(segments_fts) AS rank"
+                               f" FROM segments_fts{join} WHERE segments_fts MATCH ?{where} ORDER BY rank LIMIT ?",
+                               (match_expression(words, all_words), *args, limit)).fetchall()
         return [(r[0], r[1], -r[2]) for r in rows]
